@@ -1,0 +1,46 @@
+# The course's verbs. `make help` lists them; each installs the pinned environment first when needed.
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.course-installed
+PORT ?= 5000
+BUDGET ?= full
+
+.PHONY: help install course test lint lab ui render lock clean
+
+help: ## list the verbs
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -m venv $(VENV) || { echo "'$(PYTHON) -m venv' failed. On Debian/Ubuntu: sudo apt-get install python3-venv"; exit 1; }
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	$(PY) -m tutorial_utils.course kernel
+	@touch $@
+
+install: $(STAMP) ## create .venv with the pinned versions and register the course kernel
+
+course: $(STAMP) ## run every notebook headlessly on the local store (BUDGET=small|full), then summarise
+	$(PY) -m tutorial_utils.course run --budget $(BUDGET)
+
+test: $(STAMP) ## ruff, unit tests, notebook runs with store checks, nbval on the committed outputs
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest
+
+lab: $(STAMP) ## JupyterLab on the notebooks, with the course kernel
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks --ServerApp.ip=127.0.0.1
+
+ui: $(STAMP) ## the MLflow UI on the course store at http://127.0.0.1:5000 (PORT=... to move it)
+	$(PY) -m tutorial_utils.course ui --port $(PORT)
+
+render: $(STAMP) ## re-execute the notebooks in place (full budget, fresh store, clean metadata)
+	$(PY) -m tutorial_utils.course render
+
+lock: $(STAMP) ## rewrite constraints.txt from the current .venv (after changing a version on purpose)
+	@{ sed -n '1,2p' constraints.txt; $(PY) -m pip freeze --exclude-editable | grep -v '^-e'; } > constraints.new
+	@mv constraints.new constraints.txt && echo "constraints.txt rewritten; update environment.yml to match"
+
+clean: ## remove build output and caches (keeps .venv and your runs in mlflow_store/)
+	rm -rf build .pytest_cache .ruff_cache catboost_info
+	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +

@@ -1,0 +1,55 @@
+"""What each notebook claims, checked in the tracking store it leaves behind.
+
+Every `notebooks/NN_*.ipynb` needs an entry in CLAIMS (its file stem). A claim function gets the notebook
+executed twice on one fresh store (see notebook_runs.py), so it also checks that re-running is clean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import mlflow
+import numpy as np
+
+from notebook_runs import NotebookRun
+from tutorial_utils import catboost_features, linear_features, load_splits, log_price, rmse
+from tutorial_utils.notebooks import read_headline
+
+
+def _model_rmse(run: NotebookRun, run_id: str, features) -> float:
+    """Load the model a run logged (from the logged-model store) and score it on the validation split."""
+    experiment_id = run.experiment().experiment_id
+    models = mlflow.search_logged_models(
+        experiment_ids=[experiment_id], filter_string=f"source_run_id = '{run_id}'", output_format="list"
+    )
+    assert len(models) == 1, f"run {run_id} should have logged one model, has {len(models)}"
+    val = load_splits().val
+    predictions = mlflow.pyfunc.load_model(models[0].model_uri).predict(features(val))
+    return rmse(log_price(val), np.asarray(predictions))
+
+
+def setup_and_baselines(run: NotebookRun) -> None:
+    params = run.parameters
+    runs = run.runs()
+    assert sorted(r.info.run_name for r in runs) == ["baseline-catboost"] * 2 + ["baseline-lasso"] * 2
+    assert {r.info.status for r in runs} == {"FINISHED"}
+    lasso = [r for r in runs if r.info.run_name == "baseline-lasso"]
+    boosted = [r for r in runs if r.info.run_name == "baseline-catboost"]
+    assert lasso[0].data.params["alpha"] == str(params["LASSO_ALPHA"])
+    assert boosted[0].data.params["iterations"] == str(params["CATBOOST_ITERATIONS"])
+    assert boosted[0].data.params["random_seed"] == str(params["SEED"])
+    # the same numbers on both executions, and the trees beat the linear model
+    assert lasso[0].data.metrics == lasso[1].data.metrics
+    assert boosted[0].data.metrics == boosted[1].data.metrics
+    lasso_rmse, boosted_rmse = lasso[0].data.metrics["val_rmse"], boosted[0].data.metrics["val_rmse"]
+    assert 0.1 < lasso_rmse < 0.3 and boosted_rmse < lasso_rmse
+    # each logged model loads back and reproduces its run's metric
+    mlflow.set_tracking_uri(run.client.tracking_uri)
+    assert np.isclose(_model_rmse(run, lasso[1].info.run_id, linear_features), lasso_rmse)
+    assert np.isclose(_model_rmse(run, boosted[1].info.run_id, catboost_features), boosted_rmse)
+    assert read_headline(run.executions[1]) == f"best baseline val_rmse = {boosted_rmse:.4f}"
+
+
+CLAIMS: dict[str, Callable[[NotebookRun], None]] = {
+    "00_setup_and_baselines": setup_and_baselines,
+}

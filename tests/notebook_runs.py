@@ -1,0 +1,92 @@
+"""Executing a course notebook headlessly on its own temporary store, and reading what it left behind."""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from mlflow.entities import Experiment, Run
+from mlflow.tracking import MlflowClient
+
+from tutorial_utils.notebooks import execute_notebook, read_parameters, small_budget
+from tutorial_utils.paths import STORE_DIR_ENV
+
+SANITIZE_FILE = Path(__file__).with_name("nbval_sanitize.cfg")
+
+
+@dataclass
+class NotebookRun:
+    """A notebook executed twice, at its small budget, on one temporary store."""
+
+    path: Path
+    parameters: dict[str, Any]
+    executions: list[nbformat.NotebookNode]
+    client: MlflowClient
+
+    def experiment(self, name: str | None = None) -> Experiment:
+        """The experiment called `name` (default: the notebook's EXPERIMENT_NAME); it must be unique."""
+        name = name or self.parameters["EXPERIMENT_NAME"]
+        found = self.client.search_experiments(filter_string=f"name = '{name}'")
+        assert len(found) == 1, f"expected one experiment {name!r}, found {len(found)}"
+        return found[0]
+
+    def runs(self, experiment_name: str | None = None) -> list[Run]:
+        """Every run of an experiment, oldest first."""
+        experiment_id = self.experiment(experiment_name).experiment_id
+        return self.client.search_runs([experiment_id], order_by=["attributes.start_time ASC"], max_results=10_000)
+
+
+@contextmanager
+def _store_at(store: Path):
+    """Kernels started inside use the embedded store at `store` (and no MLFLOW_TRACKING_URI)."""
+    saved = {name: os.environ.pop(name, None) for name in (STORE_DIR_ENV, "MLFLOW_TRACKING_URI")}
+    os.environ[STORE_DIR_ENV] = str(store)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name, None)
+            if value is not None:
+                os.environ[name] = value
+
+
+def run_twice(path: Path, workdir: Path) -> NotebookRun:
+    """Execute a notebook twice on one fresh store with its small budget (re-running is what learners do)."""
+    overrides = small_budget(path)
+    parameters = {name: p.default for name, p in read_parameters(path).items()} | overrides
+    store = workdir / "store"
+    with _store_at(store):
+        executions = [
+            execute_notebook(path, workdir / f"execution-{n}.ipynb", overrides, progress_bar=False) for n in (1, 2)
+        ]
+    return NotebookRun(path, parameters, executions, MlflowClient(f"sqlite:///{store / 'mlflow.db'}"))
+
+
+def sanitizers() -> list[tuple[re.Pattern[str], str]]:
+    """The (regex, replacement) rules of the nbval sanitize file."""
+    config = configparser.ConfigParser()
+    config.read(SANITIZE_FILE)
+    return [(re.compile(config[s]["regex"]), config[s]["replace"]) for s in config.sections()]
+
+
+def text_outputs(notebook: nbformat.NotebookNode) -> list[list[str]]:
+    """Each code cell's text outputs (streams, text/plain, errors), sanitized as nbval sanitizes them."""
+    rules = sanitizers()
+    cells = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        texts = []
+        for output in cell.outputs:
+            text = output.get("text") or output.get("data", {}).get("text/plain") or output.get("ename", "")
+            for pattern, replacement in rules:
+                text = pattern.sub(replacement, text)
+            texts.append(text)
+        cells.append(texts)
+    return cells

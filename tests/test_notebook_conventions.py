@@ -1,0 +1,70 @@
+"""The committed notebooks follow the course conventions (COURSE_DESIGN.md, 'Notebook conventions')."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tutorial_utils.notebooks import KERNEL_NAME, parameters_cell, read_headline, read_parameters
+from tutorial_utils.paths import REPO_ROOT, notebook_paths
+
+NOTEBOOKS = notebook_paths()
+FORBIDDEN_IN_OUTPUTS = {
+    "a machine path": re.compile(r"(/home/|/root/|/tmp/|/Users/|[A-Z]:\\\\|" + re.escape(str(REPO_ROOT)) + ")"),
+    "a run or model id": re.compile(r"\b(m-)?[0-9a-f]{32}\b"),
+    "a timestamp": re.compile(r"\b20\d\d-\d\d-\d\d[ T]\d\d:\d\d"),
+    "a traceback": re.compile(r"Traceback \(most recent call last\)"),
+}
+
+
+def test_there_are_notebooks():
+    assert [p.name for p in NOTEBOOKS][:1] == ["00_setup_and_baselines.ipynb"]
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=lambda p: p.stem)
+def notebook(request) -> tuple[Path, nbformat.NotebookNode]:
+    return request.param, nbformat.read(request.param, as_version=4)
+
+
+def test_name_title_and_closing_cells(notebook):
+    path, nb = notebook
+    assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", path.name)
+    first, last = nb.cells[0], nb.cells[-1]
+    assert first.cell_type == "markdown" and first.source.startswith(f"# {path.name[:2]} ")
+    assert "What you will learn" in first.source and "Time to run" in first.source and "Builds on" in first.source
+    assert last.cell_type == "markdown" and "## Recap" in last.source and "## Exercises" in last.source
+
+
+def test_parameters_cell_follows_the_imports_and_documents_every_knob(notebook):
+    path, nb = notebook
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    assert code_cells[1] is parameters_cell(nb)
+    assert "import " in code_cells[0].source
+    parameters = read_parameters(path)
+    assert {"SEED", "EXPERIMENT_NAME"} <= set(parameters)
+
+
+def test_committed_with_clean_in_order_outputs(notebook):
+    path, nb = notebook
+    assert nb.metadata.kernelspec.name == KERNEL_NAME
+    assert "papermill" not in nb.metadata
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code_cells] == list(range(1, len(code_cells) + 1))
+    assert all("papermill" not in c.metadata and "execution" not in c.metadata for c in nb.cells)
+    assert read_headline(nb), "the notebook should print its headline with tu.show_headline"
+    assert path.stat().st_size < 2_000_000
+
+
+def test_outputs_carry_no_paths_ids_timestamps_or_errors(notebook):
+    _, nb = notebook
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            assert output.output_type != "error", f"cell {index} failed: {output.ename}"
+            text = output.get("text", "") + "".join(
+                v for k, v in output.get("data", {}).items() if k.startswith("text/")
+            )
+            for what, pattern in FORBIDDEN_IN_OUTPUTS.items():
+                assert not pattern.search(text), f"cell {index} shows {what}: {pattern.search(text)[0]!r}"

@@ -1,0 +1,61 @@
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from tutorial_utils import notebooks
+
+
+def _notebook(path, parameters_source, *, tagged=1):
+    cells = [new_markdown_cell("# title"), new_code_cell("import math")]
+    cells += [new_code_cell(parameters_source, metadata={"tags": ["parameters"]}) for _ in range(tagged)]
+    nbformat.write(new_notebook(cells=cells), path)
+    return path
+
+
+def test_read_parameters_defaults_comments_and_small_budget(tmp_path):
+    path = _notebook(
+        tmp_path / "nb.ipynb",
+        'SEED = 42  # one seed for all\nN_TRIALS = 50  # trials of the study (small: 5)\nNAME = "x"  # experiment\n',
+    )
+    parameters = notebooks.read_parameters(path)
+    assert list(parameters) == ["SEED", "N_TRIALS", "NAME"]
+    assert parameters["N_TRIALS"].default == 50 and parameters["N_TRIALS"].small == 5
+    assert parameters["SEED"].comment == "one seed for all" and parameters["SEED"].small is None
+    assert notebooks.small_budget(path) == {"N_TRIALS": 5}
+
+
+@pytest.mark.parametrize(
+    ("source", "tagged", "message"),
+    [
+        ("SEED = 1  # seed", 0, "found 0"),
+        ("SEED = 1  # seed", 2, "found 2"),
+        ("SEED = 1\n", 1, "SEED has no comment"),
+        ("print(1)  # hi\n", 1, "only `NAME = literal  # comment` lines"),
+        ("SEED = compute()  # seed\n", 1, "SEED and its .small: .... value must be literals"),
+        ("SEED = 1  # seed (small: two)\n", 1, "SEED and its .small: .... value must be literals"),
+    ],
+)
+def test_read_parameters_rejects_bad_cells(tmp_path, source, tagged, message):
+    path = _notebook(tmp_path / "nb.ipynb", source, tagged=tagged)
+    with pytest.raises(ValueError, match=message):
+        notebooks.read_parameters(path)
+
+
+def test_headline_round_trip(capsys):
+    notebooks.show_headline("best val_rmse", 0.123456)
+    printed = capsys.readouterr().out
+    assert printed == "Headline: best val_rmse = 0.1235\n"
+    cell = new_code_cell("x", outputs=[new_output("stream", name="stdout", text="other\n" + printed)])
+    assert notebooks.read_headline(new_notebook(cells=[cell])) == "best val_rmse = 0.1235"
+    assert notebooks.read_headline(new_notebook(cells=[new_code_cell("x")])) is None
+
+
+def test_clean_metadata_drops_execution_records_and_names_the_kernel():
+    cell = new_code_cell("x", metadata={"papermill": {"duration": 1.0}, "execution": {"iopub": "t"}, "tags": ["a"]})
+    notebook = new_notebook(
+        cells=[cell], metadata={"papermill": {"start_time": "t"}, "kernelspec": {"name": "x", "display_name": "x"}}
+    )
+    cleaned = notebooks.clean_metadata(notebook)
+    assert "papermill" not in cleaned.metadata
+    assert cleaned.metadata.kernelspec["name"] == notebooks.KERNEL_NAME
+    assert cleaned.cells[0].metadata == {"tags": ["a"]}

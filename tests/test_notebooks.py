@@ -1,0 +1,31 @@
+"""Every course notebook, executed headlessly twice on a fresh store; then what it claims is checked there."""
+
+from __future__ import annotations
+
+import pytest
+
+from notebook_claims import CLAIMS
+from notebook_runs import NotebookRun, run_twice, text_outputs
+from tutorial_utils.paths import notebook_paths
+
+
+@pytest.fixture(scope="module", params=notebook_paths(), ids=lambda p: p.stem)
+def notebook_run(request, tmp_path_factory) -> NotebookRun:
+    return run_twice(request.param, tmp_path_factory.mktemp(request.param.stem))
+
+
+def test_notebook_makes_the_claims_it_teaches(notebook_run: NotebookRun):
+    stem = notebook_run.path.stem
+    assert stem in CLAIMS, f"add what {stem} claims to tests/notebook_claims.py"
+    CLAIMS[stem](notebook_run)
+
+
+def test_no_run_is_left_running(notebook_run: NotebookRun):
+    experiment_ids = [e.experiment_id for e in notebook_run.client.search_experiments()]
+    running = notebook_run.client.search_runs(experiment_ids, filter_string="attributes.status = 'RUNNING'")
+    assert running == []
+
+
+def test_rerunning_gives_the_same_outputs(notebook_run: NotebookRun):
+    first, second = (text_outputs(nb) for nb in notebook_run.executions)
+    assert first == second

@@ -1,0 +1,136 @@
+import multiprocessing
+import os
+import time
+from pathlib import Path
+
+import mlflow
+import pytest
+from mlflow.entities import LifecycleStage
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE, RESOURCE_ALREADY_EXISTS
+from mlflow.tracking import MlflowClient
+
+from tutorial_utils import tracking
+
+
+def test_local_store_is_created_with_experiment_and_artifacts_beside_it(fresh_store: Path, capsys):
+    experiment = tracking.setup_tracking("course-test")
+    assert (fresh_store / "mlflow.db").is_file()
+    assert mlflow.get_tracking_uri() == tracking.local_store_uri()
+    assert experiment.artifact_location == (fresh_store / "artifacts" / "course-test").as_uri()
+    with mlflow.start_run() as run:
+        mlflow.log_dict({"a": 1}, "a.json")
+    assert run.info.experiment_id == experiment.experiment_id
+    assert (fresh_store / "artifacts" / "course-test" / run.info.run_id / "artifacts" / "a.json").is_file()
+    output = capsys.readouterr().out
+    assert output.strip() == "Tracking to the course's local SQLite store; active experiment: 'course-test'"
+    assert str(fresh_store) not in output
+
+
+def test_setup_is_idempotent(fresh_store):
+    first = tracking.setup_tracking("course-test", verbose=False)
+    again = tracking.setup_tracking("course-test", verbose=False)
+    assert first.experiment_id == again.experiment_id
+    assert len(MlflowClient().search_experiments(filter_string="name = 'course-test'")) == 1
+
+
+def test_a_deleted_experiment_is_restored(fresh_store):
+    experiment = tracking.setup_tracking("course-test", verbose=False)
+    MlflowClient().delete_experiment(experiment.experiment_id)
+    restored = tracking.setup_tracking("course-test", verbose=False)
+    assert restored.experiment_id == experiment.experiment_id
+    assert restored.lifecycle_stage == LifecycleStage.ACTIVE
+    with mlflow.start_run() as run:
+        pass
+    assert run.info.experiment_id == experiment.experiment_id
+
+
+def test_tracking_uri_from_the_environment_wins(fresh_store, tmp_path, monkeypatch):
+    other = tmp_path / "elsewhere" / "other.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{other}")
+    experiment = tracking.setup_tracking("course-test", verbose=False)
+    assert other.is_file() and not (fresh_store / "mlflow.db").exists()
+    assert experiment.artifact_location.startswith((other.parent / "artifacts").as_uri())
+    assert tracking.describe_tracking(f"sqlite:///{other}") == "the store sqlite:... named by MLFLOW_TRACKING_URI"
+
+
+def test_empty_experiment_name_is_refused(fresh_store):
+    with pytest.raises(ValueError, match="must not be empty"):
+        tracking.setup_tracking("  ")
+
+
+class _RacingClient:
+    """A client that loses the creation race: the name is free when asked, taken when created."""
+
+    def __init__(self, real: MlflowClient, name: str):
+        self.real, self.name, self.asked = real, name, 0
+
+    def get_experiment_by_name(self, name):
+        self.asked += 1
+        return None if self.asked == 1 else self.real.get_experiment_by_name(name)
+
+    def create_experiment(self, name, artifact_location=None):
+        self.real.create_experiment(name)
+        raise MlflowException("already exists", error_code=RESOURCE_ALREADY_EXISTS)
+
+
+def test_losing_the_creation_race_returns_the_winners_experiment(fresh_store):
+    tracking.ensure_store(tracking.local_store_uri())
+    real = MlflowClient(tracking.local_store_uri())
+    experiment = tracking.get_or_create_experiment(_RacingClient(real, "raced"), "raced")
+    assert experiment.name == "raced" and experiment.experiment_id != "0"
+
+
+def test_other_creation_errors_propagate(fresh_store):
+    class Refusing(_RacingClient):
+        def create_experiment(self, name, artifact_location=None):
+            raise MlflowException("bad name", error_code=INVALID_PARAMETER_VALUE)
+
+    tracking.ensure_store(tracking.local_store_uri())
+    with pytest.raises(MlflowException, match="bad name"):
+        tracking.get_or_create_experiment(Refusing(MlflowClient(tracking.local_store_uri()), "x"), "x")
+
+
+def _setup_in_another_process(name: str) -> str:
+    return tracking.setup_tracking(name, verbose=False).experiment_id
+
+
+def test_concurrent_first_use_of_a_fresh_store_is_safe(fresh_store):
+    """Four processes set up one new experiment on one fresh store at once: one store, one experiment."""
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        ids = pool.map(_setup_in_another_process, ["shared"] * 4)
+    assert len(set(ids)) == 1 and ids[0] != "0"
+    client = MlflowClient(tracking.local_store_uri())
+    assert [e.name for e in client.search_experiments()] == ["shared", "Default"]
+
+
+def test_a_server_that_is_down_fails_within_seconds_with_the_ways_forward(monkeypatch):
+    uri = "http://127.0.0.1:9"  # the discard port: nothing listens there
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    start = time.monotonic()
+    with pytest.raises(tracking.TrackingServerUnavailable) as caught:
+        tracking.setup_tracking("course-test")
+    assert time.monotonic() - start < 10
+    message = str(caught.value)
+    assert uri in message and "start the server" in message and "unset MLFLOW_TRACKING_URI" in message
+
+
+def test_runs_go_to_the_server_named_in_the_environment(mlflow_server, monkeypatch, capsys):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server)
+    experiment = tracking.setup_tracking("course-test")
+    with mlflow.start_run(run_name="on-the-server") as run:
+        mlflow.log_metric("val_rmse", 0.5)
+    stored = MlflowClient(mlflow_server).get_run(run.info.run_id)
+    assert stored.info.experiment_id == experiment.experiment_id
+    assert stored.data.metrics == {"val_rmse": 0.5}
+    output = capsys.readouterr().out
+    assert f"the tracking server at {mlflow_server}" in output
+    assert "View run" not in output  # the run link MLflow prints for HTTP stores is suppressed
+
+
+def test_quiet_mlflow_keeps_what_the_environment_already_says(monkeypatch):
+    monkeypatch.setenv("MLFLOW_LOGGING_LEVEL", "DEBUG")
+    monkeypatch.delenv("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", raising=False)
+    tracking.quiet_mlflow()
+    assert os.environ["MLFLOW_LOGGING_LEVEL"] == "DEBUG"
+    assert os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] == "true"

@@ -1,0 +1,49 @@
+"""Plumbing for the MLflow course notebooks: data, tracking set-up, metrics, figures and notebook running.
+
+The MLflow, Optuna and CatBoost calls the course teaches stay in the notebooks; this package holds the rest.
+"""
+
+from tutorial_utils.data import (
+    CATEGORICAL_FEATURES,
+    FEATURES,
+    TARGET,
+    DataFileError,
+    Splits,
+    catboost_features,
+    clean_diamonds,
+    implausible_rows,
+    linear_features,
+    load_diamonds,
+    load_splits,
+    log_price,
+    split_diamonds,
+)
+from tutorial_utils.environment import check_environment
+from tutorial_utils.metrics import dollar_rmse, rmse
+from tutorial_utils.notebooks import show_headline
+from tutorial_utils.plots import plot_data_tour, plot_predictions
+from tutorial_utils.tracking import TrackingServerUnavailable, setup_tracking
+
+__all__ = [
+    "CATEGORICAL_FEATURES",
+    "FEATURES",
+    "TARGET",
+    "DataFileError",
+    "Splits",
+    "TrackingServerUnavailable",
+    "catboost_features",
+    "check_environment",
+    "clean_diamonds",
+    "dollar_rmse",
+    "implausible_rows",
+    "linear_features",
+    "load_diamonds",
+    "load_splits",
+    "log_price",
+    "plot_data_tour",
+    "plot_predictions",
+    "rmse",
+    "setup_tracking",
+    "show_headline",
+    "split_diamonds",
+]

@@ -1,0 +1,171 @@
+"""The course's command line: `run` every notebook headlessly, `render` them in place, `ui`, `kernel`.
+
+Usage: python -m tutorial_utils.course {run,render,ui,kernel} [options]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from tutorial_utils.notebooks import (
+    KERNEL_DISPLAY_NAME,
+    KERNEL_NAME,
+    clean_metadata,
+    execute_notebook,
+    read_headline,
+    small_budget,
+)
+from tutorial_utils.paths import BUILD_DIR, STORE_DIR_ENV, notebook_paths
+from tutorial_utils.tracking import QUIET_ENV, ensure_store, local_store_uri, quiet_mlflow
+
+UI_HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class NotebookResult:
+    """How one headless execution went."""
+
+    notebook: str
+    ok: bool
+    seconds: float
+    headline: str
+
+
+def run_notebook(source: Path, output: Path, budget: str) -> NotebookResult:
+    """Execute one notebook at the `small` or `full` budget; a failure is reported, not raised."""
+    parameters = small_budget(source) if budget == "small" else {}
+    start = time.perf_counter()
+    try:
+        executed = execute_notebook(source, output, parameters)
+    except Exception as error:  # noqa: BLE001 - any failure becomes a FAILED row, the others still run
+        print(f"\n{source.name} FAILED: {str(error).strip().splitlines()[-1] if str(error).strip() else error!r}")
+        print(f"  the partly executed notebook is {output}", file=sys.stderr)
+        return NotebookResult(source.name, False, time.perf_counter() - start, "")
+    return NotebookResult(source.name, True, time.perf_counter() - start, read_headline(executed) or "")
+
+
+def format_results(results: list[NotebookResult]) -> str:
+    """The summary table: notebook, status, seconds and headline metric."""
+    width = max([len("notebook"), *(len(r.notebook) for r in results)])
+    lines = [f"{'notebook':<{width}}  status  seconds  headline", "-" * (width + 36)]
+    for r in results:
+        lines.append(f"{r.notebook:<{width}}  {'ok' if r.ok else 'FAILED':<6}  {r.seconds:7.1f}  {r.headline}")
+    lines.append(
+        f"{'total':<{width}}  {sum(r.ok for r in results)}/{len(results)} ok  {sum(r.seconds for r in results):5.1f}"
+    )
+    return "\n".join(lines)
+
+
+def _selected(names: list[str]) -> list[Path]:
+    """The notebooks named (by file name or stem), or all of them."""
+    paths = notebook_paths()
+    if not names:
+        return paths
+    chosen = [p for p in paths if p.name in names or p.stem in names]
+    unknown = set(names) - {p.name for p in chosen} - {p.stem for p in chosen}
+    if unknown:
+        raise SystemExit(f"unknown notebook(s): {', '.join(sorted(unknown))}; have {[p.stem for p in paths]}")
+    return chosen
+
+
+def command_run(args: argparse.Namespace) -> int:
+    """Execute notebooks into the build folder on the tracking store in force, then print the summary."""
+    quiet_mlflow()  # its settings pass on to the kernels this process starts
+    ensure_store(os.environ.get("MLFLOW_TRACKING_URI") or local_store_uri())
+    out_dir = Path(args.out)
+    results = [run_notebook(p, out_dir / p.name, args.budget) for p in _selected(args.notebooks)]
+    print(f"\n{format_results(results)}\n")
+    print(f"Executed notebooks: {out_dir}")
+    print(f"Browse the runs: `make ui`, then open http://{UI_HOST}:5000")
+    return 0 if all(r.ok for r in results) else 1
+
+
+def command_render(args: argparse.Namespace) -> int:
+    """Re-execute notebooks in place at the full budget, each on a fresh temporary store, metadata cleaned."""
+    quiet_mlflow()
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    failed = []
+    for source in _selected(args.notebooks):
+        with tempfile.TemporaryDirectory() as scratch:
+            os.environ[STORE_DIR_ENV] = scratch
+            output = Path(scratch) / source.name
+            result = run_notebook(source, output, "full")
+            if result.ok:
+                nbformat.write(clean_metadata(nbformat.read(output, as_version=4)), source)
+                print(f"rendered {source.name} in {result.seconds:.1f} s")
+            else:
+                failed.append(source.name)
+    return 1 if failed else 0
+
+
+def port_in_use(port: int, host: str = UI_HOST) -> bool:
+    """Whether something already listens on host:port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        return probe.connect_ex((host, port)) == 0
+
+
+def command_ui(args: argparse.Namespace) -> int:
+    """Start the MLflow UI on the course store, bound to 127.0.0.1 (replaces this process)."""
+    if port_in_use(args.port):
+        print(
+            f"Port {args.port} is already in use (another `make ui` or MLflow server?). "
+            f"Open http://{UI_HOST}:{args.port} if it is the course UI, stop it, or pick another port: "
+            f"`make ui PORT={args.port + 1}`.",
+            file=sys.stderr,
+        )
+        return 1
+    quiet_mlflow()
+    uri = local_store_uri()
+    ensure_store(uri)
+    print(f"MLflow UI on the course store: http://{UI_HOST}:{args.port} (Ctrl-C stops it)", flush=True)
+    mlflow = shutil.which("mlflow", path=str(Path(sys.executable).parent)) or "mlflow"
+    command = [mlflow, "ui", "--backend-store-uri", uri, "--host", UI_HOST, "--port", str(args.port)]
+    os.execv(mlflow, command)
+    return 0  # not reached: execv replaces the process
+
+
+def command_kernel(_: argparse.Namespace) -> int:
+    """Register the course's Jupyter kernel in this environment, with the quiet MLflow settings."""
+    from ipykernel.kernelspec import install
+
+    path = install(kernel_name=KERNEL_NAME, display_name=KERNEL_DISPLAY_NAME, prefix=sys.prefix, env=QUIET_ENV)
+    print(f"Jupyter kernel {KERNEL_NAME!r} ({KERNEL_DISPLAY_NAME}) registered in {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m tutorial_utils.course", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="execute every notebook headlessly and print a summary")
+    run.add_argument("--budget", choices=["small", "full"], default="full", help="parameter budget (default full)")
+    run.add_argument("--out", default=str(BUILD_DIR / "course"), help="folder for the executed notebooks")
+    run.add_argument("notebooks", nargs="*", help="notebook names or stems (default: all)")
+    run.set_defaults(handler=command_run)
+    render = commands.add_parser("render", help="re-execute notebooks in place (fresh store, clean metadata)")
+    render.add_argument("notebooks", nargs="*", help="notebook names or stems (default: all)")
+    render.set_defaults(handler=command_render)
+    ui = commands.add_parser("ui", help="the MLflow UI on the course store, on 127.0.0.1")
+    ui.add_argument("--port", type=int, default=5000)
+    ui.set_defaults(handler=command_ui)
+    kernel = commands.add_parser("kernel", help="register the course's Jupyter kernel")
+    kernel.set_defaults(handler=command_kernel)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""Notebook plumbing: the `parameters` cell and its small budget, headlines, execution and clean metadata."""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from tutorial_utils.paths import NOTEBOOKS_DIR
+
+KERNEL_NAME = "mlflow-course"
+KERNEL_DISPLAY_NAME = "Python (MLflow course)"
+HEADLINE_PREFIX = "Headline: "
+SMALL_MARKER = re.compile(r"\(small:\s*(.+?)\)\s*$")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One knob of a notebook's `parameters` cell."""
+
+    name: str
+    default: Any
+    comment: str
+    small: Any = None
+
+
+def parameters_cell(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The code cell tagged `parameters`; ValueError if there is not exactly one."""
+    cells = [c for c in notebook.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
+    if len(cells) != 1:
+        raise ValueError(f"expected one code cell tagged 'parameters', found {len(cells)}")
+    return cells[0]
+
+
+def read_parameters(path: Path) -> dict[str, Parameter]:
+    """The knobs of a notebook's `parameters` cell: default, comment, and small budget `(small: VALUE)`."""
+    source = parameters_cell(nbformat.read(path, as_version=4)).source
+    comments = {
+        token.start[0]: token.string.lstrip("# ").strip()
+        for token in tokenize.generate_tokens(io.StringIO(source).readline)
+        if token.type == tokenize.COMMENT
+    }
+    parameters = {}
+    for node in ast.parse(source).body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            raise ValueError(f"{path.name}: the parameters cell may hold only `NAME = literal  # comment` lines")
+        name, comment = node.targets[0].id, comments.get(node.lineno, "")
+        if not comment:
+            raise ValueError(f"{path.name}: parameter {name} has no comment saying what it is")
+        small = SMALL_MARKER.search(comment)
+        try:
+            default, small_value = ast.literal_eval(node.value), ast.literal_eval(small[1]) if small else None
+        except (ValueError, SyntaxError) as error:
+            raise ValueError(f"{path.name}: parameter {name} and its (small: ...) value must be literals") from error
+        parameters[name] = Parameter(name=name, default=default, comment=comment, small=small_value)
+    return parameters
+
+
+def small_budget(path: Path) -> dict[str, Any]:
+    """The parameter overrides of a notebook's small budget (what CI and a workshop warm-up run)."""
+    return {p.name: p.small for p in read_parameters(path).values() if p.small is not None}
+
+
+def show_headline(label: str, value: float) -> None:
+    """Print the notebook's headline metric, the line `make course` puts in its summary table."""
+    print(f"{HEADLINE_PREFIX}{label} = {value:.4f}")
+
+
+def read_headline(notebook: nbformat.NotebookNode) -> str | None:
+    """The last headline a notebook printed, or None."""
+    found = None
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            for line in output.get("text", "").splitlines():
+                if line.startswith(HEADLINE_PREFIX):
+                    found = line.removeprefix(HEADLINE_PREFIX)
+    return found
+
+
+def execute_notebook(
+    source: Path, output: Path, parameters: dict[str, Any] | None = None, *, progress_bar: bool = True
+) -> nbformat.NotebookNode:
+    """Run a notebook with papermill in the course kernel, from the notebooks folder, writing `output`.
+
+    Raises papermill's `PapermillExecutionError` (the failing cell's error) when a cell fails; the partly
+    executed notebook is still written to `output`.
+    """
+    import papermill  # imported here: slow, and only the runners need it
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    return papermill.execute_notebook(
+        str(source),
+        str(output),
+        parameters=parameters or {},
+        kernel_name=KERNEL_NAME,
+        cwd=str(NOTEBOOKS_DIR),
+        progress_bar=progress_bar,
+    )
+
+
+def clean_metadata(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Drop papermill's and Jupyter's execution metadata (timestamps, durations) and set the course kernel."""
+    notebook.metadata.pop("papermill", None)
+    notebook.metadata.pop("widgets", None)
+    notebook.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": KERNEL_DISPLAY_NAME, "language": "python"}
+    for cell in notebook.cells:
+        for key in ("papermill", "execution", "collapsed", "scrolled"):
+            cell.metadata.pop(key, None)
+    return notebook

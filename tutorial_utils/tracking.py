@@ -1,0 +1,142 @@
+"""Tracking set-up: the embedded SQLite store (or `MLFLOW_TRACKING_URI`), quiet logging, one experiment."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import mlflow
+from filelock import FileLock
+from mlflow.entities import Experiment, LifecycleStage
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
+from mlflow.tracking import MlflowClient
+
+from tutorial_utils.paths import course_store_dir
+
+#: Settings that keep MLflow's chatter out of notebook outputs and make a dead server fail fast.
+#: Values already in the environment win.
+QUIET_ENV = {
+    "MLFLOW_LOGGING_LEVEL": "WARNING",
+    "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "60",
+}
+SERVER_CHECK_SECONDS = 5.0
+
+
+class TrackingServerUnavailable(ConnectionError):
+    """The tracking server named by `MLFLOW_TRACKING_URI` does not answer."""
+
+
+def quiet_mlflow() -> None:
+    """Apply `QUIET_ENV` (without overriding the environment) and raise MLflow's loggers to WARNING."""
+    for name, value in QUIET_ENV.items():
+        os.environ.setdefault(name, value)
+    for logger in ("mlflow", "alembic"):
+        logging.getLogger(logger).setLevel(logging.WARNING)
+
+
+def local_store_uri() -> str:
+    """URI of the embedded SQLite store (see `paths.course_store_dir`)."""
+    return f"sqlite:///{course_store_dir() / 'mlflow.db'}"
+
+
+def tracking_uri() -> str:
+    """`MLFLOW_TRACKING_URI` when set, else the embedded store."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or local_store_uri()
+
+
+def describe_tracking(uri: str) -> str:
+    """A one-line, path-free description of a tracking URI for notebook output."""
+    if uri == local_store_uri():
+        return "the course's local SQLite store"
+    if uri.startswith(("http://", "https://")):
+        return f"the tracking server at {uri}"
+    return f"the store {uri.split(':', 1)[0]}:... named by MLFLOW_TRACKING_URI"
+
+
+def _sqlite_path(uri: str) -> Path | None:
+    """The database file of a `sqlite:///` URI, or None for any other URI."""
+    return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+
+
+def ensure_store(uri: str) -> None:
+    """Make sure the store answers: create a SQLite store once under a file lock, check a server is up.
+
+    Concurrent first use of a fresh SQLite file corrupts it, so creation is serialised across processes.
+    Raises `TrackingServerUnavailable` within seconds when an HTTP server is down.
+    """
+    if uri.startswith(("http://", "https://")):
+        check_server(uri)
+        return
+    database = _sqlite_path(uri)
+    if database is None:
+        return
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(f"{database}.lock"):
+        MlflowClient(uri).search_experiments(max_results=1)
+
+
+def check_server(uri: str, timeout: float = SERVER_CHECK_SECONDS) -> None:
+    """Raise `TrackingServerUnavailable`, naming the URI and the ways forward, if no server answers."""
+    try:
+        urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout).close()
+    except urllib.error.HTTPError:
+        return  # it answered (perhaps 401 behind auth): the server is up
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise TrackingServerUnavailable(
+            f"No MLflow tracking server answers at {uri} ({reason}). Either start the server "
+            "(see the README, 'Troubleshooting'), or unset MLFLOW_TRACKING_URI and restart the kernel "
+            "to use the course's local store; runs already logged stay where they are."
+        ) from None
+
+
+def _artifact_location(uri: str, experiment_name: str) -> str | None:
+    """For a SQLite store, an artifact folder beside the database; servers choose their own."""
+    database = _sqlite_path(uri)
+    if database is None:
+        return None
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", experiment_name).strip("-") or "experiment"
+    return (database.parent / "artifacts" / slug).as_uri()
+
+
+def get_or_create_experiment(client: MlflowClient, name: str, artifact_location: str | None = None) -> Experiment:
+    """The active experiment called `name`: created if new, restored if deleted, safe when clients race."""
+    experiment = client.get_experiment_by_name(name)
+    if experiment is None:
+        try:
+            client.create_experiment(name, artifact_location=artifact_location)
+        except MlflowException as error:
+            if error.error_code != ErrorCode.Name(RESOURCE_ALREADY_EXISTS):
+                raise
+        experiment = client.get_experiment_by_name(name)
+    if experiment.lifecycle_stage == LifecycleStage.DELETED:
+        client.restore_experiment(experiment.experiment_id)
+        experiment = client.get_experiment(experiment.experiment_id)
+    return experiment
+
+
+def setup_tracking(experiment_name: str, *, verbose: bool = True) -> Experiment:
+    """Point MLflow at the course store (or `MLFLOW_TRACKING_URI`) and activate `experiment_name`.
+
+    Idempotent: safe to call in every notebook, on every re-run, from several processes at once.
+    """
+    if not experiment_name.strip():
+        raise ValueError("experiment_name must not be empty")
+    quiet_mlflow()
+    uri = tracking_uri()
+    ensure_store(uri)
+    mlflow.set_tracking_uri(uri)
+    experiment = get_or_create_experiment(MlflowClient(uri), experiment_name, _artifact_location(uri, experiment_name))
+    mlflow.set_experiment(experiment_id=experiment.experiment_id)
+    if verbose:
+        print(f"Tracking to {describe_tracking(uri)}; active experiment: {experiment.name!r}")
+    return experiment
