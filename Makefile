@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.course-installed
 PORT ?= 5000
 BUDGET ?= full
+NOTEBOOKS ?=
 
 .PHONY: help install course test lint lab ui render lock clean
 
@@ -21,7 +22,7 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP) ## create .venv with the pinned versions and register the course kernel
 
 course: $(STAMP) ## run every notebook headlessly on the local store (BUDGET=small|full), then summarise
-	$(PY) -m tutorial_utils.course run --budget $(BUDGET)
+	$(PY) -m tutorial_utils.course run --budget $(BUDGET) $(NOTEBOOKS)
 
 test: $(STAMP) ## ruff, unit tests, notebook runs with store checks, nbval on the committed outputs
 	$(VENV)/bin/ruff check .
@@ -35,7 +36,7 @@ ui: $(STAMP) ## the MLflow UI on the course store at http://127.0.0.1:5000 (PORT
 	$(PY) -m tutorial_utils.course ui --port $(PORT)
 
 render: $(STAMP) ## re-execute the notebooks in place (full budget, fresh store, clean metadata)
-	$(PY) -m tutorial_utils.course render
+	$(PY) -m tutorial_utils.course render $(NOTEBOOKS)
 
 lock: $(STAMP) ## rewrite constraints.txt from the current .venv (after changing a version on purpose)
 	@{ sed -n '1,2p' constraints.txt; $(PY) -m pip freeze --exclude-editable | grep -v '^-e'; } > constraints.new

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from notebook_claims import CLAIMS
+from claims import claims_for
 from notebook_runs import NotebookRun, run_twice, text_outputs
 from tutorial_utils.paths import notebook_paths
 
@@ -15,9 +15,7 @@ def notebook_run(request, tmp_path_factory) -> NotebookRun:
 
 
 def test_notebook_makes_the_claims_it_teaches(notebook_run: NotebookRun):
-    stem = notebook_run.path.stem
-    assert stem in CLAIMS, f"add what {stem} claims to tests/notebook_claims.py"
-    CLAIMS[stem](notebook_run)
+    claims_for(notebook_run.path)(notebook_run)
 
 
 def test_no_run_is_left_running(notebook_run: NotebookRun):

@@ -1,12 +1,6 @@
-"""What each notebook claims, checked in the tracking store it leaves behind.
-
-Every `notebooks/NN_*.ipynb` needs an entry in CLAIMS (its file stem). A claim function gets the notebook
-executed twice on one fresh store (see notebook_runs.py), so it also checks that re-running is clean.
-"""
+"""What notebook 00 claims: two baseline runs per execution, identical numbers, models that load back."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import mlflow
 import numpy as np
@@ -28,7 +22,7 @@ def _model_rmse(run: NotebookRun, run_id: str, features) -> float:
     return rmse(log_price(val), np.asarray(predictions))
 
 
-def setup_and_baselines(run: NotebookRun) -> None:
+def check(run: NotebookRun) -> None:
     params = run.parameters
     runs = run.runs()
     assert sorted(r.info.run_name for r in runs) == ["baseline-catboost"] * 2 + ["baseline-lasso"] * 2
@@ -48,8 +42,3 @@ def setup_and_baselines(run: NotebookRun) -> None:
     assert np.isclose(_model_rmse(run, lasso[1].info.run_id, linear_features), lasso_rmse)
     assert np.isclose(_model_rmse(run, boosted[1].info.run_id, catboost_features), boosted_rmse)
     assert read_headline(run.executions[1]) == f"best baseline val_rmse = {boosted_rmse:.4f}"
-
-
-CLAIMS: dict[str, Callable[[NotebookRun], None]] = {
-    "00_setup_and_baselines": setup_and_baselines,
-}
