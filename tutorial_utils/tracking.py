@@ -64,7 +64,7 @@ def describe_tracking(uri: str) -> str:
 
 def _sqlite_path(uri: str) -> Path | None:
     """The database file of a `sqlite:///` URI, or None for any other URI."""
-    return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+    return Path(uri.removeprefix("sqlite:///")).resolve() if uri.startswith("sqlite:///") else None
 
 
 def ensure_store(uri: str) -> None:
