@@ -75,12 +75,17 @@ def sanitizers() -> list[tuple[re.Pattern[str], str]]:
     return [(re.compile(config[s]["regex"]), config[s]["replace"]) for s in config.sections()]
 
 
+def _output_ignored(cell: nbformat.NotebookNode) -> bool:
+    """nbval's own markers for a cell whose output must vary (a progress bar with timings)."""
+    return "# NBVAL_IGNORE_OUTPUT" in cell.source or "nbval-ignore-output" in cell.metadata.get("tags", [])
+
+
 def text_outputs(notebook: nbformat.NotebookNode) -> list[list[str]]:
-    """Each code cell's text outputs (streams, text/plain, errors), sanitized as nbval sanitizes them."""
+    """Each compared code cell's text outputs (streams, text/plain, errors), sanitized as nbval sanitizes them."""
     rules = sanitizers()
     cells = []
     for cell in notebook.cells:
-        if cell.cell_type != "code":
+        if cell.cell_type != "code" or _output_ignored(cell):
             continue
         texts = []
         for output in cell.outputs:
