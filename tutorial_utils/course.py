@@ -129,7 +129,7 @@ def command_ui(args: argparse.Namespace) -> int:
     ensure_store(uri)
     print(f"MLflow UI on the course store: http://{UI_HOST}:{args.port} (Ctrl-C stops it)", flush=True)
     mlflow = shutil.which("mlflow", path=str(Path(sys.executable).parent)) or "mlflow"
-    command = [mlflow, "ui", "--backend-store-uri", uri, "--host", UI_HOST, "--port", str(args.port)]
+    command = [mlflow, "ui", "--backend-store-uri", uri, "--host", UI_HOST, "--port", str(args.port), "--workers", "1"]
     os.execv(mlflow, command)
     return 0  # not reached: execv replaces the process
 
