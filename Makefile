@@ -30,7 +30,7 @@ test: $(STAMP) ## ruff, unit tests, notebook runs with store checks, nbval on th
 	$(PY) -m pytest
 
 lab: $(STAMP) ## JupyterLab on the notebooks, with the course kernel
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks --ServerApp.ip=127.0.0.1
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks --ServerApp.ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root)
 
 ui: $(STAMP) ## the MLflow UI on the course store at http://127.0.0.1:5000 (PORT=... to move it)
 	$(PY) -m tutorial_utils.course ui --port $(PORT)
