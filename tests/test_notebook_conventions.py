@@ -13,7 +13,7 @@ from tutorial_utils.paths import REPO_ROOT, notebook_paths
 
 NOTEBOOKS = notebook_paths()
 FORBIDDEN_IN_OUTPUTS = {
-    "a machine path": re.compile(r"(/home/|/root/|/tmp/|/Users/|[A-Z]:\\\\|" + re.escape(str(REPO_ROOT)) + ")"),
+    "a machine path": re.compile(r"(/home/|/root/|/tmp/|/work/|/Users/|[A-Z]:\\\\|" + re.escape(str(REPO_ROOT)) + ")"),
     "a run or model id": re.compile(r"\b(m-)?[0-9a-f]{32}\b"),
     "a timestamp": re.compile(r"\b20\d\d-\d\d-\d\d[ T]\d\d:\d\d"),
     "a traceback": re.compile(r"Traceback \(most recent call last\)"),

@@ -48,7 +48,8 @@ def run_notebook(source: Path, output: Path, budget: str) -> NotebookResult:
     try:
         executed = execute_notebook(source, output, parameters)
     except Exception as error:  # noqa: BLE001 - any failure becomes a FAILED row, the others still run
-        print(f"\n{source.name} FAILED: {str(error).strip().splitlines()[-1] if str(error).strip() else error!r}")
+        last_line = (str(error).strip().splitlines() or [repr(error)])[-1]
+        print(f"\n{source.name} FAILED: {last_line}")
         print(f"  the partly executed notebook is {output}", file=sys.stderr)
         return NotebookResult(source.name, False, time.perf_counter() - start, "")
     return NotebookResult(source.name, True, time.perf_counter() - start, read_headline(executed) or "")
