@@ -1,12 +1,10 @@
-"""Test isolation: every test session tracks to a temporary store, never to the course store or a server."""
+"""Fixtures: a fresh store per test, a live local tracking server, and no tracking URI leaking between tests."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -16,14 +14,6 @@ import mlflow
 import pytest
 
 from tutorial_utils.paths import STORE_DIR_ENV
-from tutorial_utils.tracking import quiet_mlflow
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Before any kernel starts (nbval's too): a session store in a temp folder, no tracking server."""
-    os.environ.pop("MLFLOW_TRACKING_URI", None)
-    os.environ[STORE_DIR_ENV] = tempfile.mkdtemp(prefix="course-test-store-")
-    quiet_mlflow()
 
 
 @pytest.fixture

@@ -75,6 +75,12 @@ def sanitizers() -> list[tuple[re.Pattern[str], str]]:
     return [(re.compile(config[s]["regex"]), config[s]["replace"]) for s in config.sections()]
 
 
+def _sanitized(text: str, rules: list[tuple[re.Pattern[str], str]]) -> str:
+    for pattern, replacement in rules:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def _output_ignored(cell: nbformat.NotebookNode) -> bool:
     """nbval's own markers for a cell whose output must vary (a progress bar with timings)."""
     return "# NBVAL_IGNORE_OUTPUT" in cell.source or "nbval-ignore-output" in cell.metadata.get("tags", [])
@@ -87,11 +93,15 @@ def text_outputs(notebook: nbformat.NotebookNode) -> list[list[str]]:
     for cell in notebook.cells:
         if cell.cell_type != "code" or _output_ignored(cell):
             continue
-        texts = []
+        texts: list[str] = []
+        previous_stream = None
         for output in cell.outputs:
             text = output.get("text") or output.get("data", {}).get("text/plain") or output.get("ename", "")
-            for pattern, replacement in rules:
-                text = pattern.sub(replacement, text)
-            texts.append(text)
-        cells.append(texts)
+            stream = output.get("name") if output.output_type == "stream" else None
+            if stream and stream == previous_stream:
+                texts[-1] += text  # the kernel may split one stream into several outputs
+            else:
+                texts.append(text)
+            previous_stream = stream
+        cells.append([_sanitized(text, rules) for text in texts])
     return cells
