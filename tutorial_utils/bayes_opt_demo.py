@@ -110,7 +110,12 @@ def _draw_step(
     gp_ax.plot(step.grid, func(step.grid), color="grey", linestyle="--", linewidth=1, label="black box (unknown)")
     gp_ax.plot(step.grid, step.mean, color="tab:blue", label="GP mean")
     gp_ax.fill_between(
-        step.grid, step.mean - 1.96 * step.std, step.mean + 1.96 * step.std, color="tab:blue", alpha=0.2, label="95% band"
+        step.grid,
+        step.mean - 1.96 * step.std,
+        step.mean + 1.96 * step.std,
+        color="tab:blue",
+        alpha=0.2,
+        label="95% band",
     )
     gp_ax.scatter(step.x_seen, step.y_seen, color="black", zorder=3, label="sampled")
     gp_ax.axvline(step.x_next, color="tab:red", linewidth=1)

@@ -44,8 +44,10 @@ def grid_axes(
     if unknown := (set(log) | set(integer)) - set(bounds):
         raise ValueError(f"log/integer name parameters not in bounds: {sorted(unknown)}")
     k = round(n_trials ** (1 / len(bounds)))
-    if n_trials < 1 or k**len(bounds) != n_trials:
-        raise ValueError(f"a full grid over {len(bounds)} parameters needs a perfect power of {len(bounds)}, not {n_trials}")
+    if n_trials < 1 or k ** len(bounds) != n_trials:
+        raise ValueError(
+            f"a full grid over {len(bounds)} parameters needs a perfect power of {len(bounds)}, not {n_trials}"
+        )
     axes: dict[str, list[float] | list[int]] = {}
     for name, (low, high) in bounds.items():
         if not low < high or (name in log and low <= 0):
@@ -63,7 +65,7 @@ def grid_axes(
 
 
 def trials_frame(studies: Mapping[tuple[str, int], optuna.Study]) -> pd.DataFrame:
-    """One row per finished trial of studies keyed by (strategy, seed): strategy, seed, trial (1, 2, ...), value, params."""
+    """One row per finished trial of the studies, keyed by (strategy, seed): strategy, seed, trial, value, params."""
     rows = [
         {"strategy": strategy, "seed": seed, "trial": t.number + 1, "value": t.value, **t.params}
         for (strategy, seed), study in studies.items()
@@ -115,7 +117,9 @@ def trials_to_within(trials: pd.DataFrame, tolerances: tuple[float, ...] = (0.01
     rows = {}
     for strategy in pd.unique(trials["strategy"]):
         own = trials[trials["strategy"] == strategy]
-        row: dict[str, str | float] = {"median best value": round(float(own.groupby("seed")["value"].min().median()), 4)}
+        row: dict[str, str | float] = {
+            "median best value": round(float(own.groupby("seed")["value"].min().median()), 4)
+        }
         for tolerance in tolerances:
             target, needed = best + tolerance * abs(best), []
             for _, seed_trials in own.groupby("seed"):
@@ -144,12 +148,14 @@ def plot_strategy_comparison(
     title: str = "",
     logx: bool = False,
     background: Callable[[Axes], None] | None = None,
+    best_ylim: tuple[float, float] | None = None,
 ) -> Figure:
     """One seed's studies, one figure: where each strategy sampled (coloured by trial), and per trial the value,
     the running best and the cumulative value.
 
     `x` (and `y`, for a 2-D space) name the parameter columns; without `y` the value is the vertical axis.
     `background(ax)` may draw the objective's landscape under the points. Default seed: the first one.
+    The running best is on a log scale, or on a linear one between `best_ylim` when given.
     """
     trials = with_running_best(trials)
     for column in (x, y):
@@ -179,14 +185,34 @@ def plot_strategy_comparison(
         best_ax.plot(own["trial"], own["running_best"], drawstyle="steps-post", **style)
         total_ax.plot(own["trial"], own["cumulative"], **style)
     value_ax.set(title="value of each trial", xlabel="trial", ylabel="value", yscale="log")
-    best_ax.set(title="running best", xlabel="trial", ylabel="best value so far", yscale="log")
+    _best_axis(best_ax, best_ylim)
     total_ax.set(title="cumulative value", xlabel="trial", ylabel="sum of values so far")
-    value_ax.legend()
+    best_ax.legend()
     return fig
 
 
-def plot_seed_bands(trials: pd.DataFrame, *, title: str = "", reference: float | None = None) -> Figure:
-    """Over all seeds: the median running best and cumulative value per strategy, with the 25-75% band."""
+def _best_axis(ax: Axes, ylim: tuple[float, float] | None) -> None:
+    """Label a running-best axis: log scale, or linear between `ylim` (to see small differences)."""
+    if ylim is not None and not ylim[0] < ylim[1]:
+        raise ValueError(f"best_ylim must be (low, high) with low < high, got {ylim}")
+    ax.set(title="running best", xlabel="trial", ylabel="best value so far")
+    if ylim is None:
+        ax.set_yscale("log")
+    else:
+        ax.set_ylim(*ylim)
+
+
+def plot_seed_bands(
+    trials: pd.DataFrame,
+    *,
+    title: str = "",
+    reference: float | None = None,
+    best_ylim: tuple[float, float] | None = None,
+) -> Figure:
+    """Over all seeds: the median running best and cumulative value per strategy, with the 25-75% band.
+
+    `reference` draws a known minimum; the running best is on a log scale, or linear between `best_ylim`.
+    """
     trials = with_running_best(trials)
     fig = Figure(figsize=(11, 3.8), layout="constrained")
     fig.suptitle(f"{title} (median and 25-75% band over {trials['seed'].nunique()} seeds)".strip())
@@ -200,7 +226,7 @@ def plot_seed_bands(trials: pd.DataFrame, *, title: str = "", reference: float |
             ax.fill_between(quantiles.index, quantiles[0.25], quantiles[0.75], color=colour, alpha=0.2)
     if reference is not None:
         best_ax.axhline(reference, color="black", linestyle=":", linewidth=1, label="known minimum")
-    best_ax.set(title="running best", xlabel="trial", ylabel="best value so far", yscale="log")
+    _best_axis(best_ax, best_ylim)
     total_ax.set(title="cumulative value", xlabel="trial", ylabel="sum of values so far")
     best_ax.legend()
     return fig
