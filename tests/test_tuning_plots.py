@@ -8,6 +8,7 @@ import numpy as np
 import optuna
 import pytest
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 from optuna.visualization.matplotlib import plot_optimization_history, plot_slice
 
 from tutorial_utils.tuning_plots import as_figure, optuna_figure, plot_validation_curve
@@ -57,6 +58,15 @@ def test_optuna_figure_returns_a_figure_and_restores_the_style(study):
     assert len(slices.axes) >= 2
     assert dict(matplotlib.rcParams) == before
     assert plt.get_fignums() == []
+
+
+def test_optuna_figure_drops_minor_tick_labels_of_log_axes():
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    study.optimize(lambda t: t.suggest_float("rate", 1e-3, 1.0, log=True) + t.suggest_float("y", 0, 1), n_trials=8)
+    slices = optuna_figure(plot_slice, study)
+    log_axes = [ax for ax in slices.axes if ax.get_xscale() == "log"]
+    assert len(log_axes) == 1
+    assert isinstance(log_axes[0].xaxis.get_minor_formatter(), NullFormatter)
 
 
 def test_optuna_figure_passes_errors_through(study):

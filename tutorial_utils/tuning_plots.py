@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 
 def as_figure(axes: Axes | np.ndarray) -> Figure:
@@ -33,10 +34,16 @@ def optuna_figure(plot: Callable[..., Axes | np.ndarray], *args: Any, **kwargs: 
     """Call one of `optuna.visualization.matplotlib`'s plot functions and return its figure (see `as_figure`).
 
     Optuna switches pyplot to its 'ggplot' style as it plots; the change is undone afterwards so that
-    the course's other figures keep their look.
+    the course's other figures keep their look. Log-scaled axes lose their minor tick labels, which
+    overlap in the narrow panels of a slice plot.
     """
     with matplotlib.rc_context():
-        return as_figure(plot(*args, **kwargs))
+        figure = as_figure(plot(*args, **kwargs))
+    for ax in figure.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if axis.get_scale() == "log":
+                axis.set_minor_formatter(NullFormatter())
+    return figure
 
 
 def plot_validation_curve(
