@@ -1,0 +1,110 @@
+"""What notebook 04 claims: one tuning parent per execution with N_TRIALS child runs, a FAILED demo trial,
+a tagged, loadable final model, and the same study, to the last digit, on both executions."""
+
+from __future__ import annotations
+
+import mlflow
+import numpy as np
+from mlflow.entities import Run
+
+from notebook_runs import NotebookRun
+from tutorial_utils import catboost_features, load_splits, log_price, rmse
+from tutorial_utils.notebooks import read_headline
+
+SEARCH_SPACE = ["depth", "learning_rate", "l2_leaf_reg", "random_strength", "subsample"]
+
+
+def _children(runs: list[Run], parent: Run) -> list[Run]:
+    """The child runs of `parent`, in trial order."""
+    found = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
+    return sorted(found, key=lambda r: r.info.run_name)
+
+
+def _check_tuning_parent(run: NotebookRun, runs: list[Run], parent: Run) -> list[Run]:
+    """One execution's tuning parent: its trials, its best values, its tag, metrics and figures."""
+    params = run.parameters
+    children = _children(runs, parent)
+    assert len(children) == params["N_TRIALS"]
+    assert [c.info.run_name for c in children] == [f"trial-{n:02d}" for n in range(params["N_TRIALS"])]
+    for number, child in enumerate(children):
+        assert child.info.status == "FINISHED"
+        assert set(SEARCH_SPACE) <= set(child.data.params), child.data.params
+        assert child.data.params["trial_number"] == str(number)
+        assert child.data.params["sampler_seed"] == str(params["SEED"])
+        assert child.data.params["iterations"] == str(params["TUNING_ITERATIONS"])
+        assert "val_rmse" in child.data.metrics
+    best_child = min(children, key=lambda c: c.data.metrics["val_rmse"])
+    metrics = parent.data.metrics
+    assert parent.info.status == "FINISHED"
+    assert metrics["best_val_rmse"] == best_child.data.metrics["val_rmse"]
+    for name in SEARCH_SPACE:  # the parent's best params are the best child's
+        assert parent.data.params[f"best_{name}"] == best_child.data.params[name]
+    assert parent.data.tags.get("best_model") == "true"
+    assert 0 < metrics["best_iteration"] < params["MAX_ITERATIONS"]
+    assert parent.data.params["n_trees"] == str(int(metrics["best_iteration"]) + 1)
+    assert 0.05 < metrics["test_rmse"] < 0.2 and metrics["test_rmse_usd"] > 0
+    artifacts = {f.path for f in run.client.list_artifacts(parent.info.run_id, "figures")}
+    assert artifacts == {
+        f"figures/{name}.png" for name in ("validation_curve", "optimization_history", "param_importances", "slices")
+    }
+    return children
+
+
+def _check_model(run: NotebookRun, parent: Run) -> None:
+    """The parent holds one model, with a signature and an input example, that reproduces test_rmse."""
+    models = mlflow.search_logged_models(
+        experiment_ids=[run.experiment().experiment_id],
+        filter_string=f"source_run_id = '{parent.info.run_id}'",
+        output_format="list",
+    )
+    assert len(models) == 1, f"the tuning parent should hold one model, has {len(models)}"
+    info = mlflow.models.get_model_info(models[0].model_uri)
+    assert info.signature is not None and info.signature.inputs.input_names()[:2] == ["carat", "cut"]
+    assert info.saved_input_example_info is not None
+    test = load_splits().test
+    predictions = mlflow.pyfunc.load_model(models[0].model_uri).predict(catboost_features(test))
+    assert np.isclose(rmse(log_price(test), np.asarray(predictions)), parent.data.metrics["test_rmse"])
+
+
+def _check_failure_demo(runs: list[Run], parent: Run) -> None:
+    """The demo study's enqueued bad trial ended as a FAILED child run, with its reason; the study went on."""
+    children = _children(runs, parent)
+    assert parent.info.status == "FINISHED"
+    assert len(children) == 3
+    assert children[0].info.status == "FAILED"
+    assert "subsample" in children[0].data.tags["error"]
+    assert "FINISHED" in {c.info.status for c in children[1:]}
+    for child in children:
+        assert (child.info.status == "FAILED") == ("val_rmse" not in child.data.metrics)
+
+
+def check(run: NotebookRun) -> None:
+    mlflow.set_tracking_uri(run.client.tracking_uri)
+    runs = run.runs()
+    tuning = [r for r in runs if r.info.run_name == "catboost-optuna"]
+    demos = [r for r in runs if r.info.run_name == "optuna-failure-demo"]
+    assert len(tuning) == 2 and len(demos) == 2, "each execution adds one tuning parent and one demo parent"
+    assert {r.info.status for r in runs} <= {"FINISHED", "FAILED"}
+    trials = [_check_tuning_parent(run, runs, parent) for parent in tuning]
+    for parent in demos:
+        _check_failure_demo(runs, parent)
+    _check_model(run, tuning[1])
+
+    # the same seed gives the same study to the last digit: every trial, the best params, test_rmse
+    first, second = tuning
+    assert [c.data.params for c in trials[0]] == [c.data.params for c in trials[1]]
+    assert [c.data.metrics for c in trials[0]] == [c.data.metrics for c in trials[1]]
+    best_params = [{k: v for k, v in p.data.params.items() if k.startswith("best_")} for p in tuning]
+    assert best_params[0] == best_params[1]
+    assert first.data.metrics == second.data.metrics  # best_val_rmse, best_iteration, test_rmse, ...
+
+    # finding the model by its tag picks one run deterministically: the newest, i.e. the second execution's
+    tagged = run.client.search_runs(
+        [run.experiment().experiment_id],
+        filter_string="tags.best_model = 'true'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    assert [r.info.run_id for r in tagged] == [second.info.run_id]
+    for execution in run.executions:
+        assert read_headline(execution) == f"test_rmse = {second.data.metrics['test_rmse']:.4f}"
