@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import mlflow
 import nbformat
-from mlflow.entities import Experiment, Run
+from mlflow.entities import Experiment, LoggedModel, Run
 from mlflow.tracking import MlflowClient
 
 from tutorial_utils.notebooks import execute_notebook, read_parameters, small_budget
@@ -35,6 +36,16 @@ class NotebookRun:
         found = self.client.search_experiments(filter_string=f"name = '{name}'")
         assert len(found) == 1, f"expected one experiment {name!r}, found {len(found)}"
         return found[0]
+
+    def logged_model(self, run_id: str) -> LoggedModel:
+        """The one model a run logged (from the logged-model store); AssertionError if not exactly one."""
+        models = mlflow.search_logged_models(
+            experiment_ids=[e.experiment_id for e in self.client.search_experiments()],
+            filter_string=f"source_run_id = '{run_id}'",
+            output_format="list",
+        )
+        assert len(models) == 1, f"run {run_id} should have logged one model, has {len(models)}"
+        return models[0]
 
     def runs(self, experiment_name: str | None = None) -> list[Run]:
         """Every run of an experiment, oldest first."""
@@ -73,6 +84,11 @@ def sanitizers() -> list[tuple[re.Pattern[str], str]]:
     config = configparser.ConfigParser()
     config.read(SANITIZE_FILE)
     return [(re.compile(config[s]["regex"]), config[s]["replace"]) for s in config.sections()]
+
+
+def printed_text(notebook: nbformat.NotebookNode) -> str:
+    """Everything a notebook printed (its stream outputs), joined."""
+    return "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", []))
 
 
 def _sanitized(text: str, rules: list[tuple[re.Pattern[str], str]]) -> str:

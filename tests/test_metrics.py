@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from tutorial_utils.metrics import dollar_rmse, rmse
+from tutorial_utils.metrics import checked_pair, dollar_rmse, rmse
 
 
 def test_rmse_known_value():
@@ -21,3 +21,8 @@ def test_rmse_rejects_mismatched_or_empty(y_true, y_pred):
         rmse(y_true, y_pred)
     with pytest.raises(ValueError, match="non-empty arrays of one shape"):
         dollar_rmse(y_true, y_pred)
+
+
+def test_checked_pair_gives_float_arrays():
+    true, pred = checked_pair([1, 2], (3, 4))
+    assert true.dtype == pred.dtype == np.float64 and pred.tolist() == [3.0, 4.0]

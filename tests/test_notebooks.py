@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
 
 from claims import claims_for
-from notebook_runs import NotebookRun, run_twice, text_outputs
+from notebook_runs import NotebookRun, printed_text, run_twice, text_outputs
 from tutorial_utils.notebooks import execute_notebook, read_parameters, small_budget
 from tutorial_utils.paths import NOTEBOOKS_DIR, notebook_paths
 
@@ -17,6 +18,7 @@ def notebook_run(request, tmp_path_factory) -> NotebookRun:
 
 
 def test_notebook_makes_the_claims_it_teaches(notebook_run: NotebookRun):
+    mlflow.set_tracking_uri(notebook_run.client.tracking_uri)  # for mlflow.* calls in the claims
     claims_for(notebook_run.path)(notebook_run)
 
 
@@ -40,6 +42,6 @@ def test_notebook_00_logs_to_the_server_named_in_the_environment(mlflow_server, 
     experiment = client.get_experiment_by_name(read_parameters(path)["EXPERIMENT_NAME"].default)
     runs = client.search_runs([experiment.experiment_id])
     assert sorted(r.info.run_name for r in runs) == ["baseline-catboost", "baseline-lasso"]
-    printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
+    printed = printed_text(executed)
     assert f"Tracking to the tracking server at {mlflow_server}" in printed
     assert "View run" not in printed

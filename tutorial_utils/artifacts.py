@@ -23,6 +23,9 @@ from matplotlib.figure import Figure
 from mlflow.models import ModelSignature
 from mlflow.types.schema import ColSpec
 
+from tutorial_utils.metrics import checked_pair
+from tutorial_utils.plots import draw_predicted_vs_actual
+
 #: Longest message `trim_message` keeps.
 MAX_MESSAGE_CHARS = 160
 _PATH = re.compile(r"(?:file://)?(?:/[\w.@+-]+){2,}/?")
@@ -177,17 +180,11 @@ def parse_predictions(stdout: str) -> list[float]:
 
 def plot_residuals(y_true: pd.Series | np.ndarray, y_pred: np.ndarray, title: str = "") -> Figure:
     """Predicted against actual (with the ideal diagonal) and residuals against predicted, side by side."""
-    true, pred = np.asarray(y_true, dtype="float64"), np.asarray(y_pred, dtype="float64")
-    if true.shape != pred.shape or true.size == 0:
-        raise ValueError(f"need two non-empty arrays of one shape, got {true.shape} and {pred.shape}")
+    true, pred = checked_pair(y_true, y_pred)
     residuals = true - pred
     fig = Figure(figsize=(10, 4.2), layout="constrained")
     scatter_ax, residual_ax = fig.subplots(1, 2)
-    low, high = float(min(true.min(), pred.min())), float(max(true.max(), pred.max()))
-    scatter_ax.scatter(true, pred, s=2, alpha=0.3)
-    scatter_ax.plot([low, high], [low, high], color="black", linewidth=1, label="perfect prediction")
-    scatter_ax.set(title="predicted vs actual", xlabel="actual log(price)", ylabel="predicted log(price)")
-    scatter_ax.legend(loc="upper left")
+    draw_predicted_vs_actual(scatter_ax, true, pred, title="predicted vs actual")
     residual_ax.scatter(pred, residuals, s=2, alpha=0.3, color="tab:orange")
     residual_ax.axhline(0, color="black", linewidth=1)
     residual_ax.set(title="residuals", xlabel="predicted log(price)", ylabel="actual - predicted")

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
+
+from tutorial_utils.metrics import checked_pair
 
 
 def plot_data_tour(frame: pd.DataFrame) -> Figure:
@@ -32,10 +36,16 @@ def plot_predictions(y_true: pd.Series, predictions: dict[str, np.ndarray]) -> F
         raise ValueError("need at least one model's predictions")
     fig = Figure(figsize=(5 * len(predictions), 4.2), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(predictions), sharex=True, sharey=True))
-    low, high = float(np.min(y_true)), float(np.max(y_true))
     for ax, (name, predicted) in zip(axes, predictions.items(), strict=True):
-        ax.scatter(y_true, predicted, s=2, alpha=0.3)
-        ax.plot([low, high], [low, high], color="black", linewidth=1, label="perfect prediction")
-        ax.set(title=name, xlabel="actual log(price)", ylabel="predicted log(price)")
-        ax.legend(loc="upper left")
+        draw_predicted_vs_actual(ax, y_true, predicted, title=name)
     return fig
+
+
+def draw_predicted_vs_actual(ax: Axes, y_true: ArrayLike, y_pred: ArrayLike, title: str) -> None:
+    """One panel: predicted against actual log price, with the diagonal of perfect predictions."""
+    true, pred = checked_pair(y_true, y_pred)
+    low, high = float(min(true.min(), pred.min())), float(max(true.max(), pred.max()))
+    ax.scatter(true, pred, s=2, alpha=0.3)
+    ax.plot([low, high], [low, high], color="black", linewidth=1, label="perfect prediction")
+    ax.set(title=title, xlabel="actual log(price)", ylabel="predicted log(price)")
+    ax.legend(loc="upper left")

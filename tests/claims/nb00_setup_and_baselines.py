@@ -12,13 +12,8 @@ from tutorial_utils.notebooks import read_headline
 
 def _model_rmse(run: NotebookRun, run_id: str, features) -> float:
     """Load the model a run logged (from the logged-model store) and score it on the validation split."""
-    experiment_id = run.experiment().experiment_id
-    models = mlflow.search_logged_models(
-        experiment_ids=[experiment_id], filter_string=f"source_run_id = '{run_id}'", output_format="list"
-    )
-    assert len(models) == 1, f"run {run_id} should have logged one model, has {len(models)}"
     val = load_splits().val
-    predictions = mlflow.pyfunc.load_model(models[0].model_uri).predict(features(val))
+    predictions = mlflow.pyfunc.load_model(run.logged_model(run_id).model_uri).predict(features(val))
     return rmse(log_price(val), np.asarray(predictions))
 
 
@@ -38,7 +33,6 @@ def check(run: NotebookRun) -> None:
     lasso_rmse, boosted_rmse = lasso[0].data.metrics["val_rmse"], boosted[0].data.metrics["val_rmse"]
     assert 0.1 < lasso_rmse < 0.3 and boosted_rmse < lasso_rmse
     # each logged model loads back and reproduces its run's metric
-    mlflow.set_tracking_uri(run.client.tracking_uri)
     assert np.isclose(_model_rmse(run, lasso[1].info.run_id, linear_features), lasso_rmse)
     assert np.isclose(_model_rmse(run, boosted[1].info.run_id, catboost_features), boosted_rmse)
     assert read_headline(run.executions[1]) == f"best baseline val_rmse = {boosted_rmse:.4f}"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 from mlflow.entities import Run
 
-from notebook_runs import NotebookRun
+from notebook_runs import NotebookRun, printed_text
 from tutorial_utils.notebooks import read_headline
 from tutorial_utils.search_strategies import trials_to_within
 
@@ -22,10 +22,6 @@ FIGURES = {
     "figures/catboost_comparison.png",
     "figures/catboost_seeds.png",
 }
-
-
-def _printed(notebook) -> str:
-    return "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", []))
 
 
 def _trials(parents: list[Run], children: dict[str, list[Run]]) -> pd.DataFrame:
@@ -85,7 +81,7 @@ def check(run: NotebookRun) -> None:
     for summary, notebook in zip(summaries, run.executions, strict=True):
         artifacts = {a.path for a in run.client.list_artifacts(summary.info.run_id, "figures")}
         assert artifacts == FIGURES, artifacts
-        printed = _printed(notebook)
+        printed = printed_text(notebook)
         for objective in OBJECTIVES:
             own = [p for p in second if p.data.params["objective"] == objective]
             table = trials_to_within(_trials(own, children)).to_string()

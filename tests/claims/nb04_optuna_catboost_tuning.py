@@ -52,17 +52,12 @@ def _check_tuning_parent(run: NotebookRun, runs: list[Run], parent: Run) -> list
 
 def _check_model(run: NotebookRun, parent: Run) -> None:
     """The parent holds one model, with a signature and an input example, that reproduces test_rmse."""
-    models = mlflow.search_logged_models(
-        experiment_ids=[run.experiment().experiment_id],
-        filter_string=f"source_run_id = '{parent.info.run_id}'",
-        output_format="list",
-    )
-    assert len(models) == 1, f"the tuning parent should hold one model, has {len(models)}"
-    info = mlflow.models.get_model_info(models[0].model_uri)
+    model_uri = run.logged_model(parent.info.run_id).model_uri
+    info = mlflow.models.get_model_info(model_uri)
     assert info.signature is not None and info.signature.inputs.input_names()[:2] == ["carat", "cut"]
     assert info.saved_input_example_info is not None
     test = load_splits().test
-    predictions = mlflow.pyfunc.load_model(models[0].model_uri).predict(catboost_features(test))
+    predictions = mlflow.pyfunc.load_model(model_uri).predict(catboost_features(test))
     assert np.isclose(rmse(log_price(test), np.asarray(predictions)), parent.data.metrics["test_rmse"])
 
 
@@ -79,7 +74,6 @@ def _check_failure_demo(runs: list[Run], parent: Run) -> None:
 
 
 def check(run: NotebookRun) -> None:
-    mlflow.set_tracking_uri(run.client.tracking_uri)
     runs = run.runs()
     tuning = [r for r in runs if r.info.run_name == "catboost-optuna"]
     demos = [r for r in runs if r.info.run_name == "optuna-failure-demo"]

@@ -53,7 +53,6 @@ def check(run: NotebookRun) -> None:
     assert read_headline(run.executions[1]) == f"LASSO val_rmse = {val_rmse:.4f}"
 
     # one logged model per run, with a signature listing every feature and its type, and an input example
-    mlflow.set_tracking_uri(run.client.tracking_uri)
     experiment_id = run.experiment().experiment_id
     models = mlflow.search_logged_models(experiment_ids=[experiment_id], output_format="list")
     assert sorted(m.source_run_id for m in models) == sorted(r.info.run_id for r in runs)
