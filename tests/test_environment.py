@@ -13,7 +13,7 @@ ENVIRONMENT_YML = REPO_ROOT / "environment.yml"
 def _direct_dependencies() -> list[str]:
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
-    requirements = project["dependencies"] + extras["test"] + extras["dev"]
+    requirements = project["dependencies"] + [r for extra in extras.values() for r in extra]
     names = [normalise(re.split(r"[<>=!\[ ;]", r, maxsplit=1)[0]) for r in requirements]
     return [n for n in names if n != "tutorial-utils"]
 
