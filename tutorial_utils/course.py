@@ -1,6 +1,6 @@
-"""The course's command line: `run` every notebook headlessly, `render` them in place, `ui`, `kernel`.
+"""The course's command line: `run` every notebook headlessly, `render` them in place, `student` copies, `ui`, `kernel`.
 
-Usage: python -m tutorial_utils.course {run,render,ui,kernel} [options]
+Usage: python -m tutorial_utils.course {run,render,student,ui,kernel} [options]
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from tutorial_utils.notebooks import (
     small_budget,
 )
 from tutorial_utils.paths import BUILD_DIR, STORE_DIR_ENV, notebook_paths
+from tutorial_utils.student import write_student_copies
 from tutorial_utils.tracking import QUIET_ENV, ensure_store, local_store_uri, quiet_mlflow
 
 UI_HOST = "127.0.0.1"
@@ -109,6 +110,13 @@ def command_render(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def command_student(args: argparse.Namespace) -> int:
+    """Write the student copies (solution cells swapped for empty answer cells) into the build folder."""
+    written = write_student_copies(_selected(args.notebooks), Path(args.out))
+    print(f"{len(written)} student notebooks without solutions in {args.out}")
+    return 0
+
+
 def port_in_use(port: int, host: str = UI_HOST) -> bool:
     """Whether something already listens on host:port."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -155,6 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
     render = commands.add_parser("render", help="re-execute notebooks in place (fresh store, clean metadata)")
     render.add_argument("notebooks", nargs="*", help="notebook names or stems (default: all)")
     render.set_defaults(handler=command_render)
+    student = commands.add_parser("student", help="write student copies of the notebooks, without solutions")
+    student.add_argument("--out", default=str(BUILD_DIR / "student"), help="folder for the student copies")
+    student.add_argument("notebooks", nargs="*", help="notebook names or stems (default: all)")
+    student.set_defaults(handler=command_student)
     ui = commands.add_parser("ui", help="the MLflow UI on the course store, on 127.0.0.1")
     ui.add_argument("--port", type=int, default=5000)
     ui.set_defaults(handler=command_ui)

@@ -1,0 +1,57 @@
+"""Student copies: solution cells are gone, everything else is kept, and bad input is refused."""
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from tutorial_utils import course
+from tutorial_utils.student import ANSWER_TAG, SOLUTION_TAG, solution_cells, student_copy, write_student_copies
+
+
+def _notebook_with_solutions() -> nbformat.NotebookNode:
+    lesson = new_code_cell("x = 1", outputs=[nbformat.v4.new_output("stream", text="lesson output\n")])
+    return new_notebook(
+        cells=[
+            new_markdown_cell("# 99 · Tiny"),
+            lesson,
+            new_markdown_cell("## Exercises\n1. Print x.\n2. Double it."),
+            new_code_cell("print('SECRET-1', x)", metadata={"tags": [SOLUTION_TAG]}),
+            new_markdown_cell("Between the solutions"),
+            new_code_cell("print('SECRET-2', 2 * x)", metadata={"tags": [SOLUTION_TAG, "other"]}),
+        ]
+    )
+
+
+def test_solution_cells_are_the_tagged_ones_in_order():
+    sources = [cell.source for cell in solution_cells(_notebook_with_solutions())]
+    assert sources == ["print('SECRET-1', x)", "print('SECRET-2', 2 * x)"]
+
+
+def test_student_copy_swaps_each_solution_for_a_numbered_answer_cell():
+    original = _notebook_with_solutions()
+    student = student_copy(original)
+    assert not solution_cells(student)
+    assert "SECRET" not in nbformat.writes(student)
+    answers = [cell for cell in student.cells if ANSWER_TAG in cell.metadata.get("tags", [])]
+    assert [cell.source for cell in answers] == ["# Exercise 1: your answer here", "# Exercise 2: your answer here"]
+    assert [cell.cell_type for cell in student.cells] == [cell.cell_type for cell in original.cells]
+    assert student.cells[1].outputs[0].text == "lesson output\n"  # the lesson keeps its outputs
+    assert solution_cells(original)  # the source notebook is untouched
+
+
+def test_student_copy_refuses_a_notebook_without_solutions():
+    with pytest.raises(ValueError, match="no cell tagged 'solution'"):
+        student_copy(new_notebook(cells=[new_code_cell("x = 1")]))
+
+
+def test_write_student_copies_and_the_command(tmp_path, capsys, monkeypatch):
+    source = tmp_path / "99_tiny.ipynb"
+    nbformat.write(_notebook_with_solutions(), source)
+    written = write_student_copies([source], tmp_path / "a")
+    assert written == [tmp_path / "a" / "99_tiny.ipynb"]
+    assert "SECRET" not in written[0].read_text()
+
+    monkeypatch.setattr(course, "notebook_paths", lambda: [source])
+    assert course.main(["student", "--out", str(tmp_path / "b")]) == 0
+    assert "1 student notebooks without solutions" in capsys.readouterr().out
+    assert "SECRET" not in (tmp_path / "b" / "99_tiny.ipynb").read_text()
