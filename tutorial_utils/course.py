@@ -1,6 +1,7 @@
-"""The course's command line: `run` every notebook headlessly, `render` them in place, `student` copies, `ui`, `kernel`.
+"""The course's command line: `run` every notebook headlessly, `render` them in place, `student` copies, `timings`,
+`ui`, `kernel`.
 
-Usage: python -m tutorial_utils.course {run,render,student,ui,kernel} [options]
+Usage: python -m tutorial_utils.course {run,render,student,timings,ui,kernel} [options]
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import nbformat
@@ -25,8 +27,9 @@ from tutorial_utils.notebooks import (
     read_headline,
     small_budget,
 )
-from tutorial_utils.paths import BUILD_DIR, STORE_DIR_ENV, notebook_paths
+from tutorial_utils.paths import BUILD_DIR, DOCS_DIR, STORE_DIR_ENV, notebook_paths
 from tutorial_utils.student import write_student_copies
+from tutorial_utils.timings import machine_summary, timings_markdown
 from tutorial_utils.tracking import QUIET_ENV, ensure_store, local_store_uri, quiet_mlflow
 
 UI_HOST = "127.0.0.1"
@@ -117,6 +120,25 @@ def command_student(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_timings(args: argparse.Namespace) -> int:
+    """Time every notebook at the small, then the full budget on one fresh store; write the Markdown table."""
+    quiet_mlflow()
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    seconds: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        os.environ[STORE_DIR_ENV] = scratch
+        for budget in ("small", "full"):
+            results = [run_notebook(p, Path(scratch) / budget / p.name, budget) for p in notebook_paths()]
+            print(f"\n{budget} budget\n{format_results(results)}")
+            if not all(r.ok for r in results):
+                return 1
+            seconds[budget] = {r.notebook: r.seconds for r in results}
+    table = timings_markdown(seconds["small"], seconds["full"], machine=machine_summary(), day=date.today())
+    Path(args.out).write_text(table + "\n")
+    print(f"\nwrote {args.out}")
+    return 0
+
+
 def port_in_use(port: int, host: str = UI_HOST) -> bool:
     """Whether something already listens on host:port."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -167,6 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     student.add_argument("--out", default=str(BUILD_DIR / "student"), help="folder for the student copies")
     student.add_argument("notebooks", nargs="*", help="notebook names or stems (default: all)")
     student.set_defaults(handler=command_student)
+    timings = commands.add_parser("timings", help="time every notebook at both budgets, write a Markdown table")
+    timings.add_argument("--out", default=str(DOCS_DIR / "timings.md"), help="the Markdown file to write")
+    timings.set_defaults(handler=command_timings)
     ui = commands.add_parser("ui", help="the MLflow UI on the course store, on 127.0.0.1")
     ui.add_argument("--port", type=int, default=5000)
     ui.set_defaults(handler=command_ui)

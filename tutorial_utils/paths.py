@@ -9,6 +9,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = REPO_ROOT / "data"
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 BUILD_DIR = REPO_ROOT / "build"
+DOCS_DIR = REPO_ROOT / "docs"
 CONSTRAINTS_FILE = REPO_ROOT / "constraints.txt"
 
 #: Environment variable that moves the embedded store (tests and `make render` point it at a temp folder).

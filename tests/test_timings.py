@@ -1,0 +1,40 @@
+"""The timings table: numbers, totals, provenance, and the command that writes it."""
+
+from datetime import date
+
+import pytest
+from test_course import _tiny_notebook
+
+from tutorial_utils import course
+from tutorial_utils.timings import TIMINGS_COMMAND, cpu_model, machine_summary, timings_markdown
+
+
+def test_timings_markdown_rows_totals_and_provenance():
+    small, full = {"00_a.ipynb": 10.4, "01_b.ipynb": 2.0}, {"00_a.ipynb": 20.6, "01_b.ipynb": 30.0}
+    text = timings_markdown(small, full, machine="CPU X", day=date(2026, 1, 2))
+    lines = text.splitlines()
+    assert lines[2] == "| `00_a.ipynb` | 10 | 21 |"
+    assert lines[4] == "| **total** | **12** | **51** |"
+    assert f"`{TIMINGS_COMMAND}` on 2026-01-02" in text and "Machine: CPU X." in text
+
+
+def test_timings_markdown_refuses_different_notebooks():
+    with pytest.raises(ValueError, match="different notebooks"):
+        timings_markdown({"a": 1.0}, {"b": 1.0}, machine="m", day=date.today())
+
+
+def test_cpu_model_reads_cpuinfo(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: Test CPU @ 3 GHz\n")
+    assert cpu_model(cpuinfo) == "Test CPU @ 3 GHz"
+    assert machine_summary().count("cores; Python 3.") == 1
+
+
+def test_timings_command_times_both_budgets_and_writes_the_table(tmp_path, monkeypatch, capsys):
+    notebook = _tiny_notebook(tmp_path / "00_tiny.ipynb", "tu.show_headline('seed', SEED)")
+    monkeypatch.setattr(course, "notebook_paths", lambda: [notebook])
+    out = tmp_path / "timings.md"
+    assert course.main(["timings", "--out", str(out)]) == 0
+    assert out.read_text().splitlines()[2].startswith("| `00_tiny.ipynb` | ")
+    printed = capsys.readouterr().out
+    assert "small budget" in printed and "full budget" in printed

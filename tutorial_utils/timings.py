@@ -1,0 +1,51 @@
+"""Measured wall time of every notebook at both budgets, with the machine it was measured on, as Markdown."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from datetime import date
+from importlib.metadata import version
+from pathlib import Path
+
+from tutorial_utils.environment import KEY_PACKAGES
+
+TIMINGS_COMMAND = "make timings"
+
+
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's model name (Linux), else what `platform` knows."""
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def machine_summary() -> str:
+    """One line naming the CPU, the cores, Python and the key package versions."""
+    packages = ", ".join(f"{name} {version(name)}" for name in KEY_PACKAGES)
+    python = f"{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro}"
+    return f"{cpu_model()}, {os.cpu_count()} cores; Python {python}; {packages}"
+
+
+def timings_markdown(small: dict[str, float], full: dict[str, float], *, machine: str, day: date) -> str:
+    """A Markdown table of seconds per notebook at the small and full budgets, with totals and provenance.
+
+    Raises ValueError when the two measurements do not cover the same notebooks.
+    """
+    if list(small) != list(full):
+        raise ValueError(f"small and full budgets timed different notebooks: {list(small)} vs {list(full)}")
+    rows = [f"| `{name}` | {small[name]:.0f} | {full[name]:.0f} |" for name in small]
+    return "\n".join(
+        [
+            "| notebook | small budget (s) | full budget (s) |",
+            "| --- | ---: | ---: |",
+            *rows,
+            f"| **total** | **{sum(small.values()):.0f}** | **{sum(full.values()):.0f}** |",
+            "",
+            f"Measured with `{TIMINGS_COMMAND}` on {day.isoformat()}: each notebook executed headlessly from a cold",
+            f"kernel on one fresh tracking store. Machine: {machine}.",
+        ]
+    )
