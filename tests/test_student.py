@@ -5,7 +5,14 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from tutorial_utils import course
-from tutorial_utils.student import ANSWER_TAG, SOLUTION_TAG, solution_cells, student_copy, write_student_copies
+from tutorial_utils.student import (
+    ANSWER_TAG,
+    SOLUTION_TAG,
+    exercise_count,
+    solution_cells,
+    student_copy,
+    write_student_copies,
+)
 
 
 def _notebook_with_solutions() -> nbformat.NotebookNode:
@@ -55,3 +62,9 @@ def test_write_student_copies_and_the_command(tmp_path, capsys, monkeypatch):
     assert course.main(["student", "--out", str(tmp_path / "b")]) == 0
     assert "1 student notebooks without solutions" in capsys.readouterr().out
     assert "SECRET" not in (tmp_path / "b" / "99_tiny.ipynb").read_text()
+
+
+def test_exercise_count_counts_the_numbered_items_of_the_exercises_section():
+    text = "## Recap\n1. not an exercise\n\n## Exercises\n1. One\n   more text\n2. Two\n3. Three\n\n### Next\n1. no"
+    assert exercise_count(text) == 3
+    assert exercise_count("## Recap\n1. a") == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import nbformat
@@ -12,6 +13,15 @@ from tutorial_utils.notebooks import clean_metadata
 SOLUTION_TAG = "solution"
 ANSWER_TAG = "answer"
 ANSWER_SOURCE = "# Exercise {number}: your answer here"
+
+
+def exercise_count(markdown: str) -> int:
+    """How many numbered items (`1. ...`) the `## Exercises` section of a markdown cell lists (0 if none)."""
+    _, found, section = markdown.partition("## Exercises")
+    if not found:
+        return 0
+    section = section.split("\n#", 1)[0]  # up to the next heading
+    return len(re.findall(r"^\d+\. ", section, flags=re.MULTILINE))
 
 
 def solution_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
