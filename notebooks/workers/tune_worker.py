@@ -1,0 +1,65 @@
+"""One worker of a shared Optuna study: what each process (or each machine) runs.
+
+It loads the study that the notebook created in the shared storage, runs its share of trials, and logs every
+trial as an MLflow child run of the study's parent run. MLflow's tracking URI comes from MLFLOW_TRACKING_URI.
+
+    python tune_worker.py --storage URL --study-name NAME --parent-run-id ID --experiment-id ID \
+        --worker-index I --n-trials N --seed S --iterations T --thread-count C
+"""
+
+import argparse
+
+import mlflow
+import optuna
+
+import tutorial_utils as tu
+from tutorial_utils.parallel_tuning import catboost_model, open_storage, suggest_catboost_params
+
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+for name in ("storage", "study-name", "parent-run-id", "experiment-id"):
+    parser.add_argument(f"--{name}", required=True)
+for name in ("worker-index", "n-trials", "seed", "iterations", "thread-count"):
+    parser.add_argument(f"--{name}", type=int, required=True)
+args = parser.parse_args()
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+splits = tu.load_splits()
+X_train, y_train = tu.catboost_features(splits.train), tu.log_price(splits.train)
+X_val, y_val = tu.catboost_features(splits.val), tu.log_price(splits.val)
+
+# each worker its own sampler seed: with one seed, all workers would propose the very same points
+sampler_seed = args.seed + args.worker_index
+study = optuna.load_study(
+    study_name=args.study_name,
+    storage=open_storage(args.storage),
+    sampler=optuna.samplers.TPESampler(seed=sampler_seed),
+)
+
+
+def objective(trial):
+    trial.set_user_attr("worker", args.worker_index)
+    params = suggest_catboost_params(trial)
+    with mlflow.start_run(
+        run_name=f"trial-{trial.number:02d}",
+        experiment_id=args.experiment_id,
+        parent_run_id=args.parent_run_id,  # a child of the study's parent run, though started in another process
+        tags={"worker": str(args.worker_index)},
+    ):
+        mlflow.log_params(
+            {
+                **params,
+                "iterations": args.iterations,
+                "trial_number": trial.number,
+                "sampler_seed": sampler_seed,
+                "thread_count": args.thread_count,
+            }
+        )
+        model = catboost_model(params, args.iterations, seed=args.seed, thread_count=args.thread_count)
+        model.fit(X_train, y_train)
+        val_rmse = tu.rmse(y_val, model.predict(X_val))
+        mlflow.log_metrics({"val_rmse": val_rmse})
+    return val_rmse
+
+
+study.optimize(objective, n_trials=args.n_trials)
+print(f"worker {args.worker_index}: {args.n_trials} trials done")

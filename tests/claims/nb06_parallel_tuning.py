@@ -1,0 +1,71 @@
+"""What notebook 06 claims: per execution, three studies (the parallel one and two timing references), each one
+parent run with N_TRIALS FINISHED children that its workers logged, tagged with their worker; each study complete
+in the journal storage; the references re-ran the parallel study's trials to the same values."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import optuna
+from mlflow.entities import Run
+
+from notebook_runs import NotebookRun
+from tutorial_utils.notebooks import read_headline
+from tutorial_utils.parallel_tuning import JOURNAL_FILE, open_storage, split_trials
+
+SEARCH_SPACE = {"depth", "learning_rate", "l2_leaf_reg", "random_strength", "subsample"}
+
+
+def _check_study(run: NotebookRun, runs: list[Run], parent: Run) -> list[float]:
+    """One study's parent, children and stored trials; returns its trials' values, sorted."""
+    params = run.parameters
+    n_workers, threads = int(parent.data.params["n_workers"]), int(parent.data.params["thread_count"])
+    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
+    assert parent.info.status == "FINISHED"
+    assert len(children) == params["N_TRIALS"]
+    assert {c.info.status for c in children} == {"FINISHED"}
+    assert sorted(int(c.data.params["trial_number"]) for c in children) == list(range(params["N_TRIALS"]))
+    assert {c.info.run_name for c in children} == {f"trial-{n:02d}" for n in range(params["N_TRIALS"])}
+    per_worker = Counter(int(c.data.tags["worker"]) for c in children)
+    assert [per_worker[i] for i in range(n_workers)] == split_trials(params["N_TRIALS"], n_workers)
+    for child in children:
+        worker = int(child.data.tags["worker"])
+        assert set(child.data.params) >= SEARCH_SPACE
+        assert child.data.params["sampler_seed"] == str(params["SEED"] + worker)
+        assert child.data.params["thread_count"] == str(threads)
+        assert child.data.params["iterations"] == str(params["TUNING_ITERATIONS"])
+
+    study = optuna.load_study(study_name=parent.data.params["study_name"], storage=open_storage(str(JOURNAL_FILE)))
+    assert [t.state.name for t in study.trials] == ["COMPLETE"] * params["N_TRIALS"]
+    best_child = min(children, key=lambda c: c.data.metrics["val_rmse"])
+    assert parent.data.metrics["best_val_rmse"] == best_child.data.metrics["val_rmse"] == study.best_value
+    for name in SEARCH_SPACE:
+        assert parent.data.params[f"best_{name}"] == best_child.data.params[name]
+    assert parent.data.metrics["wall_seconds"] > 0
+    by_number = {int(c.data.params["trial_number"]): c for c in children}
+    for trial in study.trials:  # Optuna's record and MLflow's agree, trial by trial
+        assert trial.value == by_number[trial.number].data.metrics["val_rmse"]
+        assert trial.user_attrs["worker"] == int(by_number[trial.number].data.tags["worker"])
+    return sorted(t.value for t in study.trials)
+
+
+def check(run: NotebookRun) -> None:
+    params = run.parameters
+    runs = run.runs()
+    assert {r.info.status for r in runs} == {"FINISHED"}
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    names = ["parallel-study", "reference-1-worker-1-thread", f"reference-1-worker-{params['CORES']}-threads"]
+    assert [p.info.run_name for p in parents] == names * 2, "each execution adds its three studies, in order"
+    names_of_studies = {p.data.params["study_name"] for p in parents}
+    assert len(names_of_studies) == 6, "every execution creates new studies: no trials mixed in from a re-run"
+
+    for execution in range(2):
+        parallel, *references = parents[3 * execution : 3 * execution + 3]
+        assert parallel.data.params["n_workers"] == str(params["N_WORKERS"])
+        assert [r.data.params["n_workers"] for r in references] == ["1", "1"]
+        values = _check_study(run, runs, parallel)
+        for reference in references:  # the same trials, re-run: the same values to the last digit
+            assert _check_study(run, runs, reference) == values
+        assert parallel.data.metrics["speedup"] > 0
+        headline = read_headline(run.executions[execution])
+        assert headline == f"speedup = {parallel.data.metrics['speedup']:.4f}"
