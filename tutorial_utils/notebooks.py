@@ -8,11 +8,12 @@ import re
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from tutorial_utils.paths import NOTEBOOKS_DIR
+
+if TYPE_CHECKING:  # nbformat takes seconds to import: only the runners and tests need it
+    import nbformat
 
 KERNEL_NAME = "mlflow-course"
 KERNEL_DISPLAY_NAME = "Python (MLflow course)"
@@ -40,6 +41,8 @@ def parameters_cell(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def read_parameters(path: Path) -> dict[str, Parameter]:
     """The knobs of a notebook's `parameters` cell: default, comment, and small budget `(small: VALUE)`."""
+    import nbformat
+
     source = parameters_cell(nbformat.read(path, as_version=4)).source
     comments = {
         token.start[0]: token.string.lstrip("# ").strip()
