@@ -1,8 +1,8 @@
 """The run tree of an experiment (experiment -> parent runs -> child runs), built from the store and drawn.
 
-`build_run_tree` turns a list of runs into nested `RunNode`s (pure: testable without a store),
-`load_run_tree` reads the runs from the store, `draw_run_tree` draws a tree with matplotlib, and
-`plot_run_tree` does all three: the course's parent/child schematic, made from real runs.
+`load_runs` reads the runs from the store, `build_run_tree` turns them into nested `RunNode`s (pure: testable
+without a store), `draw_run_tree` draws such a tree with matplotlib, and `plot_run_tree` does all three: the
+course's parent/child schematic, made from real runs.
 """
 
 from __future__ import annotations
@@ -44,10 +44,6 @@ class RunNode:
     params: dict[str, str]
     metrics: dict[str, float]
     children: tuple[RunNode, ...] = ()
-
-    def count(self) -> int:
-        """This run and all its descendants."""
-        return 1 + sum(child.count() for child in self.children)
 
 
 def _node(run: Run) -> RunNode:
@@ -146,7 +142,8 @@ def load_runs(client: MlflowClient, experiment_id: str, parent_run_ids: Sequence
         return runs
     if not parent_run_ids:
         raise ValueError("parent_run_ids is empty: pass None for every run of the experiment")
-    runs = _search_all(client, experiment_id, f"attributes.run_id IN ({', '.join(repr(i) for i in parent_run_ids)})")
+    quoted = ", ".join(f"'{run_id}'" for run_id in parent_run_ids)
+    runs = _search_all(client, experiment_id, f"attributes.run_id IN ({quoted})")
     missing = sorted(set(parent_run_ids) - {run.info.run_id for run in runs})
     if missing:
         raise ValueError(f"no run(s) {missing} in experiment {experiment.name!r}")
@@ -191,13 +188,19 @@ class _Box:
         return sum(child.rows() for child in self.children) or 1
 
 
-def _boxes(node: RunNode, params: Sequence[str], metric: str | None, max_children: int) -> _Box:
-    """The box of a run and its first `max_children` children, then one "... and N more" box for the rest."""
-    children = [_boxes(child, params, metric, max_children) for child in node.children[:max_children]]
-    if (hidden := len(node.children) - max_children) > 0:
-        children.append(_Box(f"... and {hidden} more", "", MORE_COLOUR, [], dashed=True))
-    colour = STATUS_COLOURS.get(node.status, MORE_COLOUR)
-    return _Box(*_label(node, params, metric), colour, children)
+def _boxes(nodes: Sequence[RunNode], params: Sequence[str], metric: str | None, max_children: int) -> list[_Box]:
+    """Boxes of the first `max_children` runs (each with its own children), then one "... and N more" box."""
+    boxes = [
+        _Box(
+            *_label(node, params, metric),
+            STATUS_COLOURS.get(node.status, MORE_COLOUR),
+            _boxes(node.children, params, metric, max_children),
+        )
+        for node in nodes[:max_children]
+    ]
+    if (hidden := len(nodes) - max_children) > 0:
+        boxes.append(_Box(f"... and {hidden} more", "", MORE_COLOUR, [], dashed=True))
+    return boxes
 
 
 def _place(box: _Box, depth: int, first_row: float) -> list[_Box]:
@@ -228,10 +231,7 @@ def draw_run_tree(
         raise ValueError("no runs to draw")
     if max_children < 1:
         raise ValueError(f"max_children must be at least 1, got {max_children}")
-    experiment = _boxes(
-        RunNode(experiment_name, "", "", 0, {}, {}, children=tuple(roots)), params, metric, max_children
-    )
-    experiment.title, experiment.detail, experiment.colour = "experiment", experiment_name, EXPERIMENT_COLOUR
+    experiment = _Box("experiment", experiment_name, EXPERIMENT_COLOUR, _boxes(roots, params, metric, max_children))
     boxes = _place(experiment, 0, 0.0)
     depths = range(max(box.depth for box in boxes) + 1)
     chars = [max(len(line) for box in boxes if box.depth == d for line in (box.title, box.detail)) for d in depths]
