@@ -1,7 +1,7 @@
 """The course's command line: `run` every notebook headlessly, `render` them in place, `student` copies, `timings`,
-`ui`, `kernel`.
+`export` the runs, `ui`, `kernel`.
 
-Usage: python -m tutorial_utils.course {run,render,student,timings,ui,kernel} [options]
+Usage: python -m tutorial_utils.course {run,render,student,timings,export,ui,kernel} [options]
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 
+from tutorial_utils.export_runs import export_runs
 from tutorial_utils.notebooks import (
     KERNEL_DISPLAY_NAME,
     KERNEL_NAME,
@@ -30,7 +31,7 @@ from tutorial_utils.notebooks import (
 from tutorial_utils.paths import BUILD_DIR, DOCS_DIR, STORE_DIR_ENV, notebook_paths
 from tutorial_utils.student import write_student_copies
 from tutorial_utils.timings import machine_summary, timings_markdown
-from tutorial_utils.tracking import QUIET_ENV, ensure_store, local_store_uri, quiet_mlflow
+from tutorial_utils.tracking import QUIET_ENV, ensure_store, local_store_uri, quiet_mlflow, tracking_uri
 
 UI_HOST = "127.0.0.1"
 
@@ -139,6 +140,15 @@ def command_timings(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_export(args: argparse.Namespace) -> int:
+    """Write every run of the store in force (MLFLOW_TRACKING_URI, else the local store) to CSV files."""
+    quiet_mlflow()
+    summary = export_runs(tracking_uri(), Path(args.out))
+    print(summary.to_string(index=False))
+    print(f"\n{summary['runs'].sum()} runs of {len(summary)} experiments in {args.out}")
+    return 0
+
+
 def port_in_use(port: int, host: str = UI_HOST) -> bool:
     """Whether something already listens on host:port."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -192,6 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
     timings = commands.add_parser("timings", help="time every notebook at both budgets, write a Markdown table")
     timings.add_argument("--out", default=str(DOCS_DIR / "timings.md"), help="the Markdown file to write")
     timings.set_defaults(handler=command_timings)
+    export = commands.add_parser("export", help="every run of the store in force to CSV files")
+    export.add_argument("--out", default=str(BUILD_DIR / "export"), help="folder for the CSV files")
+    export.set_defaults(handler=command_export)
     ui = commands.add_parser("ui", help="the MLflow UI on the course store, on 127.0.0.1")
     ui.add_argument("--port", type=int, default=5000)
     ui.set_defaults(handler=command_ui)
