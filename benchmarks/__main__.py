@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -93,10 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     names = BENCHMARKS if args.benchmark == "all" else [args.benchmark]
     command = " ".join(["python -m benchmarks", args.benchmark, *(["--quick"] if args.quick else [])])
     for name in names:
+        start = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as scratch:
             data = RUNNERS[name](args, Path(scratch))
         path = write_result(out, name, data, command=command, quick=args.quick)
-        print(f"{name}: wrote {path}")
+        print(f"{name}: wrote {path} in {time.perf_counter() - start:.0f} s")
     return 0
 
 
