@@ -27,18 +27,18 @@ def bench_overhead(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         return measure_overhead(quick=args.quick, repeats=args.repeats or (1 if args.quick else 5))
 
 
-def _stores(args: argparse.Namespace, full_kinds: list[str]) -> list[str]:
-    """The store kinds to measure: embedded only when quick; PostgreSQL only when its URI is given."""
+def store_kinds(args: argparse.Namespace, sqlite_kinds: list[str], postgres_kinds: list[str]) -> list[str]:
+    """The store kinds to measure: embedded SQLite only when quick; PostgreSQL kinds only when its URI is given."""
     if args.quick:
         return ["embedded-sqlite"]
-    return [*full_kinds, *(["server-postgresql"] if args.postgres_uri else [])]
+    return [*sqlite_kinds, *(postgres_kinds if args.postgres_uri else [])]
 
 
 def bench_child_runs(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     """Item 2, per store kind."""
     n_children = 10 if args.quick else 200
     results = {}
-    for kind in _stores(args, ["embedded-sqlite", "server-sqlite"]):
+    for kind in store_kinds(args, ["embedded-sqlite", "server-sqlite"], ["server-postgresql"]):
         with store_under_test(kind, workdir / kind, args.postgres_uri) as uri:
             results[kind] = child_run_cost(uri, n_children)
     return results
@@ -48,7 +48,7 @@ def bench_scale(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     """Item 4: the children query per store kind, then (full runs) the UI on a local server."""
     n_parents, n_children, n_queries = (3, 10, 3) if args.quick else (100, 100, 10)
     results: dict[str, Any] = {"query": {}}
-    for kind in _stores(args, ["embedded-sqlite"]):
+    for kind in store_kinds(args, ["embedded-sqlite"], ["postgresql"]):
         with store_under_test(kind, workdir / kind, args.postgres_uri) as uri:
             results["query"][kind] = measure_query(uri, n_parents, n_children, n_queries)
     if not args.quick:
@@ -76,7 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="the CI smoke subset, results to build/bench/")
     parser.add_argument("--repeats", type=int, help="repeats of the overhead study (default 5, quick 1)")
     parser.add_argument("--out", type=Path, help="results folder (default benchmarks/results, quick build/bench)")
-    parser.add_argument("--postgres-uri", help="also measure a local server on this postgresql+psycopg2:// backend")
+    parser.add_argument(
+        "--postgres-uri", help="also measure this postgresql+psycopg2:// database (scale) and a server on it"
+    )
     parser.add_argument("--doc", type=Path, default=DOC_PATH, help="the Markdown file `report` writes")
     return parser
 

@@ -62,10 +62,10 @@ def naive_objective(ns: dict[str, Any]) -> Callable[[optuna.Trial], float]:
 
     def objective(trial: optuna.Trial) -> float:
         with mlflow.start_run(run_name=f"trial-{trial.number:02d}", nested=True):
-            value = score(trial)
             extra = {"iterations": ns["TUNING_ITERATIONS"], "trial_number": trial.number, "sampler_seed": ns["SEED"]}
-            for name, param in {**trial.params, **extra}.items():
+            for name, param in {**ns["suggest_params"](trial), **extra}.items():  # the course's values, one call each
                 mlflow.log_param(name, param)
+            value = score(trial)  # Optuna hands the trial's values back unchanged
             mlflow.log_metric("val_rmse", value)
         return value
 
@@ -80,7 +80,7 @@ def variant_setup(name: str, ns: dict[str, Any]) -> tuple[Callable[[optuna.Trial
     if name == "course":
         return ns["objective"], [], _parent_run
     if name == "mlflow_callback":
-        from optuna_integration import MLflowCallback
+        from optuna_integration import MLflowCallback  # the `bench` extra, needed by this variant only
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # deprecated since optuna-integration 4.9: it is the peer all the same
@@ -94,7 +94,11 @@ def variant_setup(name: str, ns: dict[str, Any]) -> tuple[Callable[[optuna.Trial
 
 
 def run_variant(name: str, ns: dict[str, Any], fit_seconds: list[float]) -> dict[str, float]:
-    """One study of `N_TRIALS` with a fresh `TPESampler(seed=SEED)`: wall seconds and per-trial times."""
+    """One study of `N_TRIALS` with a fresh `TPESampler(seed=SEED)`: its wall seconds, best value, and the
+    milliseconds per trial spent beside the fit (objective + callbacks - fit).
+
+    `fit_seconds` is the list the namespace's timed `train_catboost` appends to; it is cleared first.
+    """
     objective, callbacks, context = variant_setup(name, ns)
     objective_seconds: list[float] = []
     callback_seconds: list[float] = []

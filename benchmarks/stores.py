@@ -1,6 +1,6 @@
 """The tracking stores the benchmarks compare: a fresh embedded SQLite store, a local server, or any server URI.
 
-The PostgreSQL variant plugs in here: pass its backend URI (`postgresql+psycopg2://...`) to `server_store`.
+The PostgreSQL variant plugs in here: pass its database URI (`postgresql+psycopg2://...`) to `store_under_test`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from benchmarks.server import mlflow_server
 from tutorial_utils.paths import STORE_DIR_ENV
 from tutorial_utils.tracking import ensure_store, get_or_create_experiment, quiet_mlflow
 
-STORE_KINDS = ["embedded-sqlite", "server-sqlite", "server-postgresql"]
+STORE_KINDS = ["embedded-sqlite", "server-sqlite", "postgresql", "server-postgresql"]
 
 
 def sqlite_uri(folder: Path) -> str:
@@ -38,17 +38,20 @@ def store_under_test(kind: str, workdir: Path, postgres_uri: str | None = None) 
     """The tracking URI of one kind of store, set up in `workdir` and torn down afterwards.
 
     `embedded-sqlite`: the course's default; `server-sqlite`: a local `mlflow server` on SQLite;
-    `server-postgresql`: a local server on `postgres_uri` (a `postgresql+psycopg2://` database someone else runs).
+    `postgresql`: the client straight on `postgres_uri` (a `postgresql+psycopg2://` database someone else runs);
+    `server-postgresql`: a local server on `postgres_uri`.
     """
+    if kind in ("postgresql", "server-postgresql") and not postgres_uri:
+        raise ValueError(f"{kind} needs a backend URI: --postgres-uri postgresql+psycopg2://...")
     if kind == "embedded-sqlite":
         with embedded_store(workdir) as uri:
             yield uri
     elif kind == "server-sqlite":
         with mlflow_server(sqlite_uri(workdir), workdir) as uri:
             yield uri
+    elif kind == "postgresql":
+        yield postgres_uri
     elif kind == "server-postgresql":
-        if not postgres_uri:
-            raise ValueError("server-postgresql needs a backend URI: --postgres-uri postgresql+psycopg2://...")
         with mlflow_server(postgres_uri, workdir) as uri:
             yield uri
     else:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import time
+from argparse import Namespace
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from benchmarks.__main__ import main
+from benchmarks.__main__ import main, store_kinds
 from benchmarks.child_runs import child_run_cost
 from benchmarks.notebook_namespace import notebook_namespace, strip_magics
 from benchmarks.overhead import VARIANTS, measure_overhead, summarise, variant_setup
@@ -229,7 +230,7 @@ def test_strip_magics_keeps_code():
 def test_store_kinds_refuse_bad_input(tmp_path):
     with pytest.raises(ValueError, match="unknown store kind 'mysql'"), store_under_test("mysql", tmp_path):
         pass
-    with pytest.raises(ValueError, match="--postgres-uri"), store_under_test("server-postgresql", tmp_path):
+    with pytest.raises(ValueError, match="postgresql needs a backend URI"), store_under_test("postgresql", tmp_path):
         pass
 
 
@@ -248,3 +249,11 @@ def test_counts_must_be_positive():
 def test_cli_refuses_zero_repeats():
     with pytest.raises(SystemExit, match="--repeats must be at least 1"):
         main(["overhead", "--repeats", "0"])
+
+
+def test_postgres_kinds_join_only_full_runs_with_a_uri():
+    uri = "postgresql+psycopg2://u@127.0.0.1/db"
+    kinds = (["server-sqlite"], ["postgresql"])
+    assert store_kinds(Namespace(quick=True, postgres_uri=uri), *kinds) == ["embedded-sqlite"]
+    assert store_kinds(Namespace(quick=False, postgres_uri=None), *kinds) == ["server-sqlite"]
+    assert store_kinds(Namespace(quick=False, postgres_uri=uri), *kinds) == ["server-sqlite", "postgresql"]
