@@ -26,14 +26,6 @@ def sqlite_uri(folder: Path) -> str:
 
 
 @contextmanager
-def embedded_store(folder: Path) -> Iterator[str]:
-    """A fresh embedded SQLite store in `folder` (created before use); yields its URI."""
-    uri = sqlite_uri(folder)
-    ensure_store(uri)
-    yield uri
-
-
-@contextmanager
 def store_under_test(kind: str, workdir: Path, postgres_uri: str | None = None) -> Iterator[str]:
     """The tracking URI of one kind of store, set up in `workdir` and torn down afterwards.
 
@@ -44,8 +36,8 @@ def store_under_test(kind: str, workdir: Path, postgres_uri: str | None = None) 
     if kind in ("postgresql", "server-postgresql") and not postgres_uri:
         raise ValueError(f"{kind} needs a backend URI: --postgres-uri postgresql+psycopg2://...")
     if kind == "embedded-sqlite":
-        with embedded_store(workdir) as uri:
-            yield uri
+        ensure_store(sqlite_uri(workdir))  # created once, before anything times it
+        yield sqlite_uri(workdir)
     elif kind == "server-sqlite":
         with mlflow_server(sqlite_uri(workdir), workdir) as uri:
             yield uri
