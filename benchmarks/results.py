@@ -38,7 +38,7 @@ def write_result(folder: Path, name: str, data: dict[str, Any], *, command: str,
         "versions": {package: version(package) for package in BENCH_PACKAGES},
         "results": data,
     }
-    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    path.write_text(json.dumps(document, indent=2) + "\n")
     return path
 
 

@@ -77,6 +77,7 @@ def test_report_renders_the_quick_results(quick_run, tmp_path):
     text = render_report(documents, timings=None)
     assert text.count("(quick smoke subset: not for publication)") == 4
     assert "| `course` |" in text and "| `embedded-sqlite` | 10 |" in text and ": identical;" in text
+    assert "Goal for the course's way" in text
 
 
 def test_quick_run_is_a_smoke_test(quick_run):
@@ -99,19 +100,21 @@ def test_render_report_tables_provenance_and_missing_sections():
     child = {"embedded-sqlite": {"n_children": 200, "median_ms": 21.04, "p90_ms": 30.0}}
     text = render_report({"child-runs": _document("child-runs", child)}, timings="| notebook | ... |")
     assert "| `embedded-sqlite` | 200 | 21.0 | 30.0 |" in text
-    assert "Measured with `python -m benchmarks child-runs` on 2026-01-02. Machine: CPU X, 2 cores." in text
-    assert "Versions: mlflow 3.17.2, optuna 5.0.0." in text
+    assert "Measured with `python -m benchmarks child-runs` on 2026-01-02. " in text
+    assert "Machine: CPU X, 2 cores, mlflow 3.17.2, optuna 5.0.0." in text
     assert text.count(MISSING) == 3  # overhead, scale, repro not measured
     assert "## 3. Course wall time\n\n| notebook | ... |" in text and "notebook 06" in text
 
 
 def test_render_report_overhead_and_ui_rows():
     variant = {"median_wall_s": 236.0, "ratio_to_none": 1.0042, "logging_ms_per_trial": 21.5, "logging_share": 0.0046}
-    overhead = {"n_trials": 50, "tuning_iterations": 300, "seed": 42, "variants": {"none": {**variant, "repeats": 5}}}
+    variants = {"none": {**variant, "repeats": 5}, "course": {**variant, "repeats": 5}}
+    overhead = {"n_trials": 50, "tuning_iterations": 300, "seed": 42, "variants": variants}
     ui = {"children": 1000, "expand_s": 1.234, "child_rows_shown": 99}
     scale = {"query": {}, "ui": ui}
     text = render_report({"overhead": _document("overhead", overhead), "scale": _document("scale", scale)}, None)
     assert "| `none` | 236.0 | 1.004 | 21.5 | 0.46% |" in text and "medians of 5 interleaved repeats" in text
+    assert "logging under 1% of the study's wall time: met (0.46%)" in text
     assert "1000 children shows its children 1.23 s after" in text and "holds 99 child rows" in text
 
 
