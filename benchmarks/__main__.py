@@ -1,0 +1,108 @@
+"""Command line: `python -m benchmarks {overhead,child-runs,scale,repro,all,report} [--quick] [--repeats N]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from benchmarks.child_runs import child_run_cost
+from benchmarks.overhead import measure_overhead
+from benchmarks.report import DOC_PATH, write_report
+from benchmarks.repro import measure_repro
+from benchmarks.results import RESULTS_DIR, results_dir, write_result
+from benchmarks.scale import measure_query, measure_ui_expand
+from benchmarks.stores import fresh_store_env, store_under_test
+
+BENCHMARKS = ["overhead", "child-runs", "scale", "repro"]
+
+
+def bench_overhead(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """Item 1, on a fresh embedded store."""
+    with fresh_store_env(workdir):
+        return measure_overhead(quick=args.quick, repeats=args.repeats or (1 if args.quick else 5))
+
+
+def store_kinds(args: argparse.Namespace, sqlite_kinds: list[str], postgres_kinds: list[str]) -> list[str]:
+    """The store kinds to measure: embedded SQLite only when quick; PostgreSQL kinds only when its URI is given."""
+    if args.quick:
+        return ["embedded-sqlite"]
+    return [*sqlite_kinds, *(postgres_kinds if args.postgres_uri else [])]
+
+
+def bench_child_runs(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """Item 2, per store kind."""
+    n_children = 10 if args.quick else 200
+    results = {}
+    for kind in store_kinds(args, ["embedded-sqlite", "server-sqlite"], ["server-postgresql"]):
+        with store_under_test(kind, workdir / kind, args.postgres_uri) as uri:
+            results[kind] = child_run_cost(uri, n_children)
+    return results
+
+
+def bench_scale(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """Item 4: the children query per store kind, then (full runs) the UI on a local server."""
+    n_parents, n_children, n_queries = (3, 10, 3) if args.quick else (100, 100, 10)
+    results: dict[str, Any] = {"query": {}}
+    for kind in store_kinds(args, ["embedded-sqlite"], ["postgresql"]):
+        with store_under_test(kind, workdir / kind, args.postgres_uri) as uri:
+            results["query"][kind] = measure_query(uri, n_parents, n_children, n_queries)
+    if not args.quick:
+        with store_under_test("server-sqlite", workdir / "ui") as uri:
+            results["ui"] = measure_ui_expand(uri, 1000)
+    return results
+
+
+def bench_repro(args: argparse.Namespace, _: Path) -> dict[str, Any]:
+    """Item 6."""
+    return measure_repro(quick=args.quick)
+
+
+RUNNERS: dict[str, Callable[[argparse.Namespace, Path], dict[str, Any]]] = {
+    "overhead": bench_overhead,
+    "child-runs": bench_child_runs,
+    "scale": bench_scale,
+    "repro": bench_repro,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("benchmark", choices=[*BENCHMARKS, "all", "report"])
+    parser.add_argument("--quick", action="store_true", help="the CI smoke subset, results to build/bench/")
+    parser.add_argument("--repeats", type=int, help="repeats of the overhead study (default 5, quick 1)")
+    parser.add_argument("--out", type=Path, help="results folder (default benchmarks/results, quick build/bench)")
+    parser.add_argument(
+        "--postgres-uri", help="also measure this postgresql+psycopg2:// database (scale) and a server on it"
+    )
+    parser.add_argument("--doc", type=Path, default=DOC_PATH, help="the Markdown file `report` writes")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(argv)
+    if args.repeats is not None and args.repeats < 1:
+        raise SystemExit(f"--repeats must be at least 1, got {args.repeats}")
+    out = args.out or results_dir(args.quick)
+    if args.benchmark == "report":
+        write_report(args.out or RESULTS_DIR, args.doc)
+        print(f"wrote {args.doc}")
+        return 0
+    names = BENCHMARKS if args.benchmark == "all" else [args.benchmark]
+    command = " ".join(["python -m benchmarks", args.benchmark, *(["--quick"] if args.quick else [])])
+    for name in names:
+        start = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as scratch:
+            data = RUNNERS[name](args, Path(scratch))
+        path = write_result(out, name, data, command=command, quick=args.quick)
+        print(f"{name}: wrote {path} in {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

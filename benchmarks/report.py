@@ -1,0 +1,142 @@
+"""Render `docs/benchmarks.md` from the JSON results: tables of medians and ratios, each with its provenance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from benchmarks.results import read_results
+from tutorial_utils.paths import DOCS_DIR
+
+DOC_PATH = DOCS_DIR / "benchmarks.md"
+TIMINGS_DOC = DOCS_DIR / "timings.md"
+MISSING = "_Not measured yet: run `make bench`._"
+OVERHEAD_GOAL = 0.01
+VARIANTS_LEGEND = (
+    "Variants: `none` no tracking; `course` the notebook's objective (a child run per trial, `log_params` + "
+    "`log_metrics`); `mlflow_callback` `optuna_integration.MLflowCallback` with `nested=True`; `naive` one "
+    "`log_param` call per value; `async` the course's objective with MLflow's async logging. Logging ms per trial: "
+    "objective + callback time minus the fit, beyond what `none` spends there."
+)
+
+
+def provenance(document: dict[str, Any]) -> str:
+    """The line under each table: command, date, machine and the library versions it does not already name."""
+    machine = document["machine"]
+    versions = [f"{name} {v}" for name, v in document["versions"].items() if f"{name} {v}" not in machine]
+    quick = " (quick smoke subset: not for publication)" if document["quick"] else ""
+    return (
+        f"Measured with `{document['command']}` on {document['date']}{quick}. "
+        f"Machine: {machine}{''.join(f', {v}' for v in versions)}."
+    )
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table; the first column left-aligned, the others right-aligned."""
+    lines = ["| " + " | ".join(header) + " |", "| --- |" + " ---: |" * (len(header) - 1)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+
+
+def overhead_section(results: dict[str, Any]) -> str:
+    rows = [
+        [
+            f"`{name}`",
+            f"{v['median_wall_s']:.1f}",
+            f"{v['ratio_to_none']:.3f}",
+            f"{v['logging_ms_per_trial']:.1f}",
+            f"{100 * v['logging_share']:.2f}%",
+        ]
+        for name, v in results["variants"].items()
+    ]
+    return "\n\n".join(
+        [
+            VARIANTS_LEGEND,
+            f"Notebook 04's study: {results['n_trials']} trials of {results['tuning_iterations']} trees, seed "
+            f"{results['seed']}; medians of {results['variants']['none']['repeats']} interleaved repeats.",
+            table(["variant", "study wall (s)", "ratio to none", "logging ms / trial", "logging share"], rows),
+            *([_goal(results["variants"]["course"]["logging_share"])] if "course" in results["variants"] else []),
+        ]
+    )
+
+
+def _goal(share: float) -> str:
+    verdict = "met" if share < OVERHEAD_GOAL else "not met"
+    goal = f"logging under {OVERHEAD_GOAL:.0%} of the study's wall time"
+    return f"Goal for the course's way: {goal}: {verdict} ({share:.2%})."
+
+
+def child_runs_section(results: dict[str, Any]) -> str:
+    rows = [
+        [f"`{kind}`", str(v["n_children"]), f"{v['median_ms']:.1f}", f"{v['p90_ms']:.1f}"]
+        for kind, v in results.items()
+    ]
+    return table(["store", "child runs", "median ms", "p90 ms"], rows)
+
+
+def scale_section(results: dict[str, Any]) -> str:
+    rows = [
+        [f"`{kind}`", str(v["runs"]), f"{v['median_query_s']:.3f}", f"{v['max_query_s']:.3f}", f"{v['build_s']:.0f}"]
+        for kind, v in results["query"].items()
+    ]
+    parts = [table(["store", "runs", "median query (s)", "max query (s)", "build (s)"], rows)]
+    if "ui" in results:
+        ui = results["ui"]
+        parts.append(
+            f"MLflow UI (local server, SQLite): a parent with {ui['children']} children shows its children "
+            f"{ui['expand_s']:.2f} s after the expander is clicked; the page then holds {ui['child_rows_shown']} "
+            "child rows."
+        )
+    return "\n\n".join(parts)
+
+
+def repro_section(results: dict[str, Any]) -> str:
+    first, second = results["executions"]
+    verdict = "identical" if results["identical"] else "DIFFERENT"
+    rows = [
+        [str(s["thread_count"]), str(s["n_jobs"]), f"{s['best_value']:.6f}", "yes" if s["same_as_reference"] else "no"]
+        for s in results["settings"]
+    ]
+    return "\n\n".join(
+        [
+            f"Two fresh executions of notebook 04 ({_parameters(results['parameters'])}): {verdict}; "
+            f"sha256 `{first['sha256'][:16]}` and `{second['sha256'][:16]}`, test_rmse {first['test_rmse']:.6f} "
+            f"and {second['test_rmse']:.6f}.",
+            "Short studies against the notebook's own setting "
+            f"(thread_count {results['reference']['thread_count']}, n_jobs 1):",
+            table(["CatBoost thread_count", "Optuna n_jobs", "best val_rmse", "same best params and value"], rows),
+        ]
+    )
+
+
+def _parameters(parameters: dict[str, Any]) -> str:
+    if not parameters:
+        return "default parameters"
+    return "parameters " + ", ".join(f"`{name}={value!r}`" for name, value in parameters.items())
+
+
+SECTIONS = [
+    ("1. Tracking overhead", "overhead", overhead_section),
+    ("2. Cost per child run", "child-runs", child_runs_section),
+    ("4. Scale: one parent's children", "scale", scale_section),
+    ("6. Reproducibility", "repro", repro_section),
+]
+
+
+def render_report(documents: dict[str, dict[str, Any]], timings: str | None) -> str:
+    """The whole page: one section per benchmark (or a note that it has not run), course timings, item 5."""
+    parts = ["# Benchmarks", "Every number below comes from a command in this repository; `make bench` reruns them."]
+    for title, name, render in SECTIONS:
+        document = documents.get(name)
+        body = f"{render(document['results'])}\n\n{provenance(document)}" if document else MISSING
+        parts.append(f"## {title}\n\n{body}")
+        if name == "child-runs":
+            parts.append(f"## 3. Course wall time\n\n{timings or MISSING}")
+        if name == "scale":
+            parts.append("## 5. Parallel tuning\n\n_Waits for notebook 06 (shared study on JournalStorage)._")
+    return "\n\n".join(parts) + "\n"
+
+
+def write_report(results: Path, doc: Path, timings: Path = TIMINGS_DOC) -> None:
+    """Render the results in `results` (and `timings` when it exists) into `doc`."""
+    text = timings.read_text().strip() if timings.exists() else None
+    doc.write_text(render_report(read_results(results), text))

@@ -1,0 +1,75 @@
+"""The tracking stores the benchmarks compare: a fresh embedded SQLite store, a local server, or any server URI.
+
+The PostgreSQL variant plugs in here: pass its database URI (`postgresql+psycopg2://...`) to `store_under_test`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import mlflow
+from mlflow.tracking import MlflowClient
+
+from benchmarks.server import mlflow_server
+from tutorial_utils.paths import STORE_DIR_ENV
+from tutorial_utils.tracking import ensure_store, get_or_create_experiment, quiet_mlflow
+
+STORE_KINDS = ["embedded-sqlite", "server-sqlite", "postgresql", "server-postgresql"]
+
+
+def sqlite_uri(folder: Path) -> str:
+    """A SQLite store URI for `folder/mlflow.db`."""
+    return f"sqlite:///{folder.resolve() / 'mlflow.db'}"
+
+
+@contextmanager
+def store_under_test(kind: str, workdir: Path, postgres_uri: str | None = None) -> Iterator[str]:
+    """The tracking URI of one kind of store, set up in `workdir` and torn down afterwards.
+
+    `embedded-sqlite`: the course's default; `server-sqlite`: a local `mlflow server` on SQLite;
+    `postgresql`: the client straight on `postgres_uri` (a `postgresql+psycopg2://` database someone else runs);
+    `server-postgresql`: a local server on `postgres_uri`.
+    """
+    if kind in ("postgresql", "server-postgresql") and not postgres_uri:
+        raise ValueError(f"{kind} needs a backend URI: --postgres-uri postgresql+psycopg2://...")
+    if kind == "embedded-sqlite":
+        ensure_store(sqlite_uri(workdir))  # created once, before anything times it
+        yield sqlite_uri(workdir)
+    elif kind == "server-sqlite":
+        with mlflow_server(sqlite_uri(workdir), workdir) as uri:
+            yield uri
+    elif kind == "postgresql":
+        yield postgres_uri
+    elif kind == "server-postgresql":
+        with mlflow_server(postgres_uri, workdir) as uri:
+            yield uri
+    else:
+        raise ValueError(f"unknown store kind {kind!r}; have {STORE_KINDS}")
+
+
+def activate(tracking_uri: str, experiment_name: str) -> str:
+    """Point MLflow at `tracking_uri` (quietly), activate `experiment_name` there, return its id."""
+    quiet_mlflow()
+    mlflow.set_tracking_uri(tracking_uri)
+    experiment = get_or_create_experiment(MlflowClient(tracking_uri), experiment_name)
+    mlflow.set_experiment(experiment_id=experiment.experiment_id)
+    return experiment.experiment_id
+
+
+@contextmanager
+def fresh_store_env(folder: Path) -> Iterator[None]:
+    """Point the course (and the kernels it starts) at an embedded store in `folder`; restore the environment."""
+    saved = {name: os.environ.get(name) for name in (STORE_DIR_ENV, "MLFLOW_TRACKING_URI")}
+    os.environ[STORE_DIR_ENV] = str(folder)
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

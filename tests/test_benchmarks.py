@@ -1,0 +1,262 @@
+"""The benchmarks: the quick subset end to end (the CI smoke test), and the pure parts on their own."""
+
+from __future__ import annotations
+
+import json
+import time
+from argparse import Namespace
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from benchmarks.__main__ import main, store_kinds
+from benchmarks.child_runs import child_run_cost
+from benchmarks.notebook_namespace import notebook_namespace, strip_magics
+from benchmarks.overhead import VARIANTS, measure_overhead, summarise, variant_setup
+from benchmarks.report import MISSING, render_report, write_report
+from benchmarks.repro import fingerprint
+from benchmarks.results import QUICK_DIR, RESULTS_DIR, read_results, results_dir, write_result
+from benchmarks.scale import populate
+from benchmarks.server import ServerStartError, mlflow_server
+from benchmarks.stats import median, percentile, ratio, timed
+from benchmarks.stores import store_under_test
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dict], float]:
+    """`python -m benchmarks all --quick` into a temp folder: the documents it wrote and the seconds it took."""
+    out = tmp_path_factory.mktemp("bench")
+    start = time.perf_counter()
+    assert main(["all", "--quick", "--out", str(out)]) == 0
+    return read_results(out), time.perf_counter() - start
+
+
+def test_quick_run_writes_every_benchmark_with_provenance(quick_run):
+    documents, _ = quick_run
+    assert sorted(documents) == ["child-runs", "overhead", "repro", "scale"]
+    for document in documents.values():
+        assert document["quick"] is True and document["command"] == "python -m benchmarks all --quick"
+        assert "cores" in document["machine"] and document["versions"]["optuna-integration"]
+
+
+def test_quick_overhead_fits_the_same_trials_in_every_variant(quick_run):
+    results = quick_run[0]["overhead"]["results"]
+    assert (results["n_trials"], results["tuning_iterations"]) == (3, 20)
+    assert sorted(results["variants"]) == sorted(VARIANTS)
+    assert results["variants"]["none"]["ratio_to_none"] == 1.0
+    for variant in results["variants"].values():
+        assert variant["median_wall_s"] > 0 and 0 <= variant["logging_share"] < 1
+    best_values = {sample["best_value"] for runs in results["samples"].values() for sample in runs}
+    assert len(best_values) == 1  # tracking changes nothing about the study
+
+
+def test_quick_child_runs_and_scale_are_sane(quick_run):
+    child = quick_run[0]["child-runs"]["results"]
+    assert list(child) == ["embedded-sqlite"]
+    assert child["embedded-sqlite"]["n_children"] == 10
+    assert 0 < child["embedded-sqlite"]["median_ms"] <= child["embedded-sqlite"]["p90_ms"]
+    query = quick_run[0]["scale"]["results"]["query"]["embedded-sqlite"]
+    assert (query["runs"], query["queries"]) == (33, 3)
+    assert 0 < query["median_query_s"] <= query["max_query_s"]
+    assert "ui" not in quick_run[0]["scale"]["results"]  # no browser in the quick subset
+
+
+def test_quick_repro_two_executions_agree_and_threads_do_not_matter(quick_run):
+    results = quick_run[0]["repro"]["results"]
+    first, second = results["executions"]
+    assert results["identical"] and first["sha256"] == second["sha256"]
+    assert first["test_rmse"] > 0 and set(first["best_params"]) >= {"best_depth", "best_learning_rate"}
+    by_threads = {s["thread_count"]: s["same_as_reference"] for s in results["settings"] if s["n_jobs"] == 1}
+    assert by_threads == {1: True, 2: True, -1: True}
+
+
+def test_report_renders_the_quick_results(quick_run, tmp_path):
+    documents, _ = quick_run
+    text = render_report(documents, timings=None)
+    assert text.count("(quick smoke subset: not for publication)") == 4
+    assert "| `course` |" in text and "| `embedded-sqlite` | 10 |" in text and ": identical;" in text
+    assert "Goal for the course's way" in text
+
+
+def test_quick_run_is_a_smoke_test(quick_run):
+    assert quick_run[1] < 240  # seconds, on a busy shared 2-core machine; about a minute on a quiet one
+
+
+def _document(name: str, results: dict) -> dict:
+    return {
+        "name": name,
+        "command": f"python -m benchmarks {name}",
+        "quick": False,
+        "date": "2026-01-02",
+        "machine": "CPU X, 2 cores",
+        "versions": {"mlflow": "3.17.2", "optuna": "5.0.0"},
+        "results": results,
+    }
+
+
+def test_render_report_tables_provenance_and_missing_sections():
+    child = {"embedded-sqlite": {"n_children": 200, "median_ms": 21.04, "p90_ms": 30.0}}
+    text = render_report({"child-runs": _document("child-runs", child)}, timings="| notebook | ... |")
+    assert "| `embedded-sqlite` | 200 | 21.0 | 30.0 |" in text
+    assert "Measured with `python -m benchmarks child-runs` on 2026-01-02. " in text
+    assert "Machine: CPU X, 2 cores, mlflow 3.17.2, optuna 5.0.0." in text
+    assert text.count(MISSING) == 3  # overhead, scale, repro not measured
+    assert "## 3. Course wall time\n\n| notebook | ... |" in text and "notebook 06" in text
+
+
+def test_render_report_overhead_and_ui_rows():
+    variant = {"median_wall_s": 236.0, "ratio_to_none": 1.0042, "logging_ms_per_trial": 21.5, "logging_share": 0.0046}
+    variants = {"none": {**variant, "repeats": 5}, "course": {**variant, "repeats": 5}}
+    overhead = {"n_trials": 50, "tuning_iterations": 300, "seed": 42, "variants": variants}
+    ui = {"children": 1000, "expand_s": 1.234, "child_rows_shown": 99}
+    scale = {"query": {}, "ui": ui}
+    text = render_report({"overhead": _document("overhead", overhead), "scale": _document("scale", scale)}, None)
+    assert "| `none` | 236.0 | 1.004 | 21.5 | 0.46% |" in text and "medians of 5 interleaved repeats" in text
+    assert "logging under 1% of the study's wall time: met (0.46%)" in text
+    assert "1000 children shows its children 1.23 s after" in text and "holds 99 child rows" in text
+
+
+def test_write_result_and_report_round_trip(tmp_path):
+    path = write_result(
+        tmp_path, "child-runs", {"x": {"n_children": 1, "median_ms": 1, "p90_ms": 2}}, command="c", quick=True
+    )
+    document = json.loads(path.read_text())
+    assert document["results"]["x"]["p90_ms"] == 2 and document["date"] and document["versions"]["mlflow"]
+    doc = tmp_path / "benchmarks.md"
+    write_report(tmp_path, doc, timings=tmp_path / "absent.md")
+    assert "| `x` | 1 | 1.0 | 2.0 |" in doc.read_text()
+
+
+def test_results_dir_keeps_quick_runs_away_from_published_numbers():
+    assert results_dir(quick=True) == QUICK_DIR and results_dir(quick=False) == RESULTS_DIR
+
+
+def test_median_percentile_ratio():
+    assert median([3.0, 1.0, 2.0, 10.0]) == 2.5
+    assert percentile([1.0, 2.0, 3.0, 4.0, 5.0], 90) == pytest.approx(4.6)
+    assert percentile([7.0], 90) == 7.0
+    assert ratio(3.0, 2.0) == 1.5
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: median([]), "no values"),
+        (lambda: percentile([], 50), "no values"),
+        (lambda: percentile([1.0], 101), "within 0-100"),
+        (lambda: ratio(1.0, 0.0), "must be positive"),
+    ],
+)
+def test_stats_refuse_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_timed_records_each_call_even_when_it_raises():
+    durations: list[float] = []
+    double = timed(lambda x: 2 * x, durations)
+    assert double(2) == 4
+    fail = timed(lambda: 1 / 0, durations)
+    with pytest.raises(ZeroDivisionError):
+        fail()
+    assert len(durations) == 2 and all(d >= 0 for d in durations)
+
+
+def test_summarise_ratios_and_logging_beyond_the_baseline():
+    samples = {
+        "none": [{"wall_s": 10.0, "beside_fit_ms_per_trial": 1.0}, {"wall_s": 12.0, "beside_fit_ms_per_trial": 3.0}],
+        "course": [
+            {"wall_s": 11.0, "beside_fit_ms_per_trial": 22.0},
+            {"wall_s": 13.0, "beside_fit_ms_per_trial": 22.0},
+        ],
+    }
+    summary = summarise(samples, n_trials=50)
+    assert summary["none"]["ratio_to_none"] == 1.0 and summary["none"]["logging_ms_per_trial"] == 0.0
+    assert summary["course"]["ratio_to_none"] == pytest.approx(12 / 11)
+    assert summary["course"]["logging_ms_per_trial"] == pytest.approx(20.0)
+    assert summary["course"]["logging_share"] == pytest.approx(20 * 50 / 1000 / 12)
+    with pytest.raises(ValueError, match="'none' variant"):
+        summarise({"course": samples["course"]}, n_trials=50)
+
+
+def test_overhead_refuses_bad_variant_and_repeats():
+    with pytest.raises(ValueError, match="unknown variant 'other'"):
+        variant_setup("other", {"TUNING_ITERATIONS": 1})
+    with pytest.raises(ValueError, match="repeats must be at least 1"):
+        measure_overhead(quick=True, repeats=0)
+
+
+def test_fingerprint_is_canonical():
+    assert fingerprint({"a": 1, "b": [1.5]}) == fingerprint({"b": [1.5], "a": 1})
+    assert fingerprint({"a": 1}) != fingerprint({"a": 1.0000001})
+
+
+def _notebook(path: Path, *cells) -> Path:
+    nbformat.write(new_notebook(cells=[new_markdown_cell("# t"), *cells]), path)
+    return path
+
+
+def _parameters(source: str):
+    return new_code_cell(source, metadata={"tags": ["parameters"]})
+
+
+def test_notebook_namespace_strips_magics_overrides_and_stops_after_the_definition(tmp_path):
+    path = _notebook(
+        tmp_path / "nb.ipynb",
+        new_code_cell("%matplotlib inline\nimport math\n!echo shell"),
+        _parameters("N = 3  # knob\nK = 1  # other"),
+        new_code_cell("DOUBLE = 2 * N\nprint('not shown')"),
+        new_code_cell("def objective(x):\n    return x * DOUBLE"),
+        new_code_cell("raise RuntimeError('never reached')"),
+    )
+    ns = notebook_namespace(path, "objective", {"N": 5})
+    assert ns["N"] == 5 and ns["K"] == 1 and ns["DOUBLE"] == 10 and ns["objective"](2) == 20
+
+
+def test_notebook_namespace_errors(tmp_path):
+    path = _notebook(tmp_path / "nb.ipynb", _parameters("N = 3  # knob"), new_code_cell("import math"))
+    with pytest.raises(ValueError, match="no code cell defines 'objective'"):
+        notebook_namespace(path, "objective")
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['math'\]"):
+        notebook_namespace(path, "N", {"math": 1})
+    late = _notebook(tmp_path / "late.ipynb", new_code_cell("def f():\n    pass"), _parameters("N = 3  # knob"))
+    with pytest.raises(ValueError, match="comes after 'f'"):
+        notebook_namespace(late, "f")
+
+
+def test_strip_magics_keeps_code():
+    assert strip_magics("%time x = 1\ny = 2\n  !ls\nz = '%s' % y") == "y = 2\nz = '%s' % y"
+
+
+def test_store_kinds_refuse_bad_input(tmp_path):
+    with pytest.raises(ValueError, match="unknown store kind 'mysql'"), store_under_test("mysql", tmp_path):
+        pass
+    with pytest.raises(ValueError, match="postgresql needs a backend URI"), store_under_test("postgresql", tmp_path):
+        pass
+
+
+def test_server_that_cannot_start_says_why(tmp_path):
+    with pytest.raises(ServerStartError, match="did not start"), mlflow_server("nosuchscheme://x", tmp_path):
+        pass
+
+
+def test_counts_must_be_positive():
+    with pytest.raises(ValueError, match="n_children must be at least 1"):
+        child_run_cost("sqlite:///unused.db", 0)
+    with pytest.raises(ValueError, match="at least one parent and one child"):
+        populate(None, "0", 0, 10, 0)
+
+
+def test_cli_refuses_zero_repeats():
+    with pytest.raises(SystemExit, match="--repeats must be at least 1"):
+        main(["overhead", "--repeats", "0"])
+
+
+def test_postgres_kinds_join_only_full_runs_with_a_uri():
+    uri = "postgresql+psycopg2://u@127.0.0.1/db"
+    kinds = (["server-sqlite"], ["postgresql"])
+    assert store_kinds(Namespace(quick=True, postgres_uri=uri), *kinds) == ["embedded-sqlite"]
+    assert store_kinds(Namespace(quick=False, postgres_uri=None), *kinds) == ["server-sqlite"]
+    assert store_kinds(Namespace(quick=False, postgres_uri=uri), *kinds) == ["server-sqlite", "postgresql"]
