@@ -16,6 +16,8 @@ def test_timings_markdown_rows_totals_and_provenance():
     assert lines[2] == "| `00_a.ipynb` | 10 | 21 |"
     assert lines[4] == "| **total** | **12** | **51** |"
     assert f"`{TIMINGS_COMMAND}` on 2026-01-02" in text and "Machine: CPU X." in text
+    assert "one execution each" in text
+    assert "medians of 3 executions" in timings_markdown(small, full, machine="m", day=date.today(), repeats=3)
 
 
 def test_timings_markdown_refuses_different_notebooks():
@@ -34,7 +36,10 @@ def test_timings_command_times_both_budgets_and_writes_the_table(tmp_path, monke
     notebook = _tiny_notebook(tmp_path / "00_tiny.ipynb", "tu.show_headline('seed', SEED)")
     monkeypatch.setattr(course, "notebook_paths", lambda: [notebook])
     out = tmp_path / "timings.md"
-    assert course.main(["timings", "--out", str(out)]) == 0
+    assert course.main(["timings", "--out", str(out), "--repeats", "2"]) == 0
     assert out.read_text().splitlines()[2].startswith("| `00_tiny.ipynb` | ")
     printed = capsys.readouterr().out
-    assert "small budget" in printed and "full budget" in printed
+    assert "small budget, execution 2 of 2" in printed and "full budget, execution 2 of 2" in printed
+    assert "medians of 2 executions" in out.read_text()
+    with pytest.raises(SystemExit, match="at least 1"):
+        course.main(["timings", "--repeats", "0"])

@@ -10,6 +10,7 @@ import argparse
 import os
 import shutil
 import socket
+import statistics
 import sys
 import tempfile
 import time
@@ -122,19 +123,30 @@ def command_student(args: argparse.Namespace) -> int:
 
 
 def command_timings(args: argparse.Namespace) -> int:
-    """Time every notebook at the small, then the full budget on one fresh store; write the Markdown table."""
+    """Time every notebook at the small, then the full budget on one fresh store; write the Markdown table.
+
+    With `--repeats N` each budget runs N times and the table shows each notebook's median.
+    """
+    if args.repeats < 1:
+        raise SystemExit(f"--repeats must be at least 1, got {args.repeats}")
     quiet_mlflow()
     os.environ.pop("MLFLOW_TRACKING_URI", None)
     seconds: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as scratch:
         os.environ[STORE_DIR_ENV] = scratch
         for budget in ("small", "full"):
-            results = [run_notebook(p, Path(scratch) / budget / p.name, budget) for p in notebook_paths()]
-            print(f"\n{budget} budget\n{format_results(results)}")
-            if not all(r.ok for r in results):
-                return 1
-            seconds[budget] = {r.notebook: r.seconds for r in results}
-    table = timings_markdown(seconds["small"], seconds["full"], machine=machine_summary(), day=date.today())
+            samples: dict[str, list[float]] = {}
+            for repeat in range(1, args.repeats + 1):
+                results = [run_notebook(p, Path(scratch) / budget / p.name, budget) for p in notebook_paths()]
+                print(f"\n{budget} budget, execution {repeat} of {args.repeats}\n{format_results(results)}")
+                if not all(r.ok for r in results):
+                    return 1
+                for r in results:
+                    samples.setdefault(r.notebook, []).append(r.seconds)
+            seconds[budget] = {name: statistics.median(values) for name, values in samples.items()}
+    table = timings_markdown(
+        seconds["small"], seconds["full"], machine=machine_summary(), day=date.today(), repeats=args.repeats
+    )
     Path(args.out).write_text(table + "\n")
     print(f"\nwrote {args.out}")
     return 0
@@ -201,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     student.set_defaults(handler=command_student)
     timings = commands.add_parser("timings", help="time every notebook at both budgets, write a Markdown table")
     timings.add_argument("--out", default=str(DOCS_DIR / "timings.md"), help="the Markdown file to write")
+    timings.add_argument("--repeats", type=int, default=1, help="executions per budget; the table shows medians")
     timings.set_defaults(handler=command_timings)
     export = commands.add_parser("export", help="every run of the store in force to CSV files")
     export.add_argument("--out", default=str(BUILD_DIR / "export"), help="folder for the CSV files")

@@ -30,8 +30,16 @@ def machine_summary() -> str:
     return f"{cpu_model()}, {os.cpu_count()} cores; Python {python}; {packages}"
 
 
-def timings_markdown(small: dict[str, float], full: dict[str, float], *, machine: str, day: date) -> str:
+def _median_of(repeats: int) -> str:
+    return "one execution each" if repeats == 1 else f"medians of {repeats} executions"
+
+
+def timings_markdown(
+    small: dict[str, float], full: dict[str, float], *, machine: str, day: date, repeats: int = 1
+) -> str:
     """A Markdown table of seconds per notebook at the small and full budgets, with totals and provenance.
+
+    `repeats` is how many executions each number is the median of.
 
     Raises ValueError when the two measurements do not cover the same notebooks.
     """
@@ -46,6 +54,6 @@ def timings_markdown(small: dict[str, float], full: dict[str, float], *, machine
             f"| **total** | **{sum(small.values()):.0f}** | **{sum(full.values()):.0f}** |",
             "",
             f"Measured with `{TIMINGS_COMMAND}` on {day.isoformat()}: each notebook executed headlessly from a cold",
-            f"kernel on one fresh tracking store. Machine: {machine}.",
+            f"kernel on one fresh tracking store; {_median_of(repeats)}. Machine: {machine}.",
         ]
     )
