@@ -19,6 +19,7 @@ from psycopg2 import sql
 #: The database user the cluster is created with (`initdb -U`).
 SUPERUSER = "postgres"
 LISTEN_HOST = "127.0.0.1"
+DEBIAN_LIB_DIR = Path("/usr/lib/postgresql")
 
 
 class PostgresError(RuntimeError):
@@ -27,7 +28,7 @@ class PostgresError(RuntimeError):
 
 def postgres_bin_dir() -> Path:
     """Folder of `initdb` and `pg_ctl`: Debian's newest `/usr/lib/postgresql/<v>/bin`, else the PATH."""
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    found = sorted(DEBIAN_LIB_DIR.glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
     if found:
         return found[-1].parent
     initdb = shutil.which("initdb")
