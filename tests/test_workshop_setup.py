@@ -55,7 +55,8 @@ def test_the_server_command_has_auth_served_artifacts_and_one_interface(tmp_path
 def test_uris_for_this_machine_and_for_attendees():
     assert workshop_server.local_uri("0.0.0.0", 5000) == "http://127.0.0.1:5000"
     assert workshop_server.attendee_uri("10.0.0.5", 5000) == "http://10.0.0.5:5000"
-    assert "0.0.0.0" not in workshop_server.attendee_uri("0.0.0.0", 5000)
+    assert workshop_server.attendee_uri("0.0.0.0", 5000) == f"http://{workshop_server.room_address()}:5000"
+    assert workshop_server.room_address() != "0.0.0.0"
 
 
 @pytest.mark.parametrize(
@@ -197,3 +198,9 @@ def test_a_server_without_logins_is_reported_as_such(mlflow_server, monkeypatch,
     assert capsys.readouterr().out == (
         f"Connection check: on the shared server at {mlflow_server}, without a login (the server asks none).\n"
     )
+
+
+def test_the_roster_command_reports_a_missing_roster_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(ADMIN_PASSWORD_ENV, "a" * 12)
+    assert roster.main([str(tmp_path / "missing.csv"), "--uri", "http://127.0.0.1:9"]) == 1
+    assert capsys.readouterr().err.startswith("Roster failed:")

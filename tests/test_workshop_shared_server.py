@@ -120,7 +120,13 @@ def test_simulated_attendees_each_get_working_credentials(workshop_server, monke
     for env in envs:
         _become(monkeypatch, env)
         assert tracking.check_login(workshop_server.uri) == env["MLFLOW_TRACKING_USERNAME"]
-    assert workshop_server.attendees(1)[0]["MLFLOW_TRACKING_PASSWORD"] != envs[0]["MLFLOW_TRACKING_PASSWORD"]
+    again = workshop_server.attendees(1)[0]  # attendee.01 exists: a new password replaces the old one
+    assert again["MLFLOW_TRACKING_PASSWORD"] != envs[0]["MLFLOW_TRACKING_PASSWORD"]
+    _become(monkeypatch, envs[0])
+    with pytest.raises(tracking.TrackingLoginRejected):
+        tracking.check_login(workshop_server.uri)
+    _become(monkeypatch, again)
+    assert tracking.check_login(workshop_server.uri) == "attendee.01"
 
 
 def test_the_roster_command_writes_private_passwords_and_prints_the_variables(
@@ -138,7 +144,7 @@ def test_the_roster_command_writes_private_passwords_and_prints_the_variables(
     assert rows[0] == "name,username,password,tracking_uri" and rows[1].startswith("Zoë Smith,zoe.smith,")
     assert oct(out.stat().st_mode & 0o777) == "0o600"
     passwords = [row.split(",")[2] for row in rows[1:]]
-    assert not any(password in printed for password in passwords)
+    assert not any(password in printed for password in [*passwords, workshop_server.admin_password])
     monkeypatch.setenv("MLFLOW_TRACKING_URI", workshop_server.uri)
     monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "zoe.smith")
     monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", passwords[0])

@@ -1,6 +1,6 @@
 """Workshop attendees: one user per name on the tracking server, with a generated password each.
 
-Usage: python -m tutorial_utils.roster attendees.csv [--uri http://127.0.0.1:5000] [--out workshop_data/passwords.csv]
+Usage: python -m tutorial_utils.roster attendees.csv [--host 127.0.0.1] [--port 5000] [--uri URI] [--out FILE]
 
 The CSV has a `name` column (or names in its first column). The admin signs in with `MLFLOW_AUTH_ADMIN_PASSWORD`.
 Passwords go to a file only the instructor can read (mode 0600, git-ignored); nothing secret is printed.
@@ -23,7 +23,13 @@ from pathlib import Path
 from mlflow.exceptions import MlflowException, RestException
 from mlflow.server import get_app_client
 
-from tutorial_utils.workshop_server import ADMIN_PASSWORD_ENV, ADMIN_USERNAME, DEFAULT_DATA_DIR
+from tutorial_utils.workshop_server import (
+    ADMIN_PASSWORD_ENV,
+    ADMIN_USERNAME,
+    DEFAULT_DATA_DIR,
+    DEFAULT_HOST,
+    attendee_uri,
+)
 
 CREDENTIAL_ENV = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")
 PASSWORD_BYTES = 12  # token_urlsafe(12): 16 characters
@@ -149,21 +155,24 @@ def attendee_instructions(tracking_uri: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tutorial_utils.roster", description=__doc__.splitlines()[0])
     parser.add_argument("roster", type=Path, help="CSV of attendee names")
-    parser.add_argument("--uri", default="http://127.0.0.1:5000", help="the workshop server, as attendees reach it")
+    parser.add_argument("--host", default=DEFAULT_HOST, help="the interface the server listens on (as in make server)")
+    parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--uri", help="the server as attendees reach it (default: from --host and --port)")
     parser.add_argument("--out", type=Path, default=DEFAULT_DATA_DIR / "passwords.csv", help="credentials file")
     args = parser.parse_args(argv)
+    uri = args.uri or attendee_uri(args.host, args.port)
     admin_password = os.environ.get(ADMIN_PASSWORD_ENV)
     if not admin_password:
         print(f"{ADMIN_PASSWORD_ENV} is not set: the roster signs in as {ADMIN_USERNAME!r} with it.", file=sys.stderr)
         return 2
     try:
-        attendees = create_attendees(args.uri, read_roster(args.roster), admin_password)
+        attendees = create_attendees(uri, read_roster(args.roster), admin_password)
     except (OSError, ValueError, MlflowException) as error:
         print(f"Roster failed: {error}", file=sys.stderr)
         return 1
-    path = write_passwords(attendees, args.uri, args.out)
-    print(f"{len(attendees)} attendees on {args.uri}; their usernames and passwords: {path} (mode 0600)")
-    print(attendee_instructions(args.uri))
+    path = write_passwords(attendees, uri, args.out)
+    print(f"{len(attendees)} attendees on {uri}; their usernames and passwords: {path} (mode 0600)")
+    print(attendee_instructions(uri))
     return 0
 
 

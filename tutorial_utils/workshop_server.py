@@ -105,9 +105,23 @@ def local_uri(host: str, port: int) -> str:
     return f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
 
 
+def room_address() -> str:
+    """This machine's address on the network (the interface of its default route; no packet is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.255.255.255", 1))
+            return probe.getsockname()[0]
+        except OSError:
+            return socket.gethostname()
+
+
 def attendee_uri(host: str, port: int) -> str:
-    """What attendees set as MLFLOW_TRACKING_URI (this machine's name when the server listens everywhere)."""
-    return f"http://{socket.gethostname() if host in ('0.0.0.0', '::') else host}:{port}"
+    """What attendees set as MLFLOW_TRACKING_URI (this machine's room address when the server listens everywhere).
+
+    MLflow's host check accepts loopback and private addresses (10.*, 172.16-31.*, 192.168.*) by default; for a
+    host name, list it in MLFLOW_SERVER_ALLOWED_HOSTS.
+    """
+    return f"http://{room_address() if host in ('0.0.0.0', '::') else host}:{port}"
 
 
 @dataclass
@@ -119,14 +133,15 @@ class WorkshopServer:
     log_path: Path
 
     def stop(self) -> None:
-        """Stop the server and its workers."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        """Stop the server and its workers (its own process group)."""
+        if self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
 
 
 def wait_until_up(server: WorkshopServer, timeout: float = READY_TIMEOUT) -> None:
@@ -175,7 +190,7 @@ def start_server(
             stderr=subprocess.STDOUT,
             cwd=data_dir,
             env=env,
-            start_new_session=True,  # Ctrl-C in the terminal reaches us; we stop the server ourselves
+            start_new_session=True,  # its own process group: Ctrl-C reaches us, and stop() ends all its workers
         )
     server = WorkshopServer(local_uri(host, port), process, log_path)
     wait_until_up(server)
