@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from functools import partial
+from http.server import HTTPServer, SimpleHTTPRequestHandler
+from threading import Thread
 
 import pytest
 
@@ -204,3 +208,28 @@ def test_the_roster_command_reports_a_missing_roster_file(tmp_path, monkeypatch,
     monkeypatch.setenv(ADMIN_PASSWORD_ENV, "a" * 12)
     assert roster.main([str(tmp_path / "missing.csv"), "--uri", "http://127.0.0.1:9"]) == 1
     assert capsys.readouterr().err.startswith("Roster failed:")
+
+
+def test_a_server_that_hangs_fails_the_tracking_cell_within_seconds(monkeypatch):
+    """A server that accepts connections but never answers (a wedged server, a failing wifi): a clear error, fast."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        uri = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+        start = time.monotonic()
+        with pytest.raises(tracking.TrackingServerUnavailable, match="timed out"):
+            tracking.setup_tracking("course-test")
+        assert time.monotonic() - start < 10
+
+
+def test_something_else_on_the_port_is_not_taken_for_a_tracking_server(tmp_path, monkeypatch):
+    web = HTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=tmp_path))  # 404 on /health
+    Thread(target=web.serve_forever, daemon=True).start()
+    try:
+        uri = f"http://127.0.0.1:{web.server_address[1]}"
+        with pytest.raises(tracking.TrackingServerUnavailable, match="not an MLflow tracking server \\(HTTP 404"):
+            tracking.check_server(uri)
+    finally:
+        web.shutdown()
+        web.server_close()

@@ -15,13 +15,17 @@ import re
 import secrets
 import sys
 import unicodedata
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from mlflow.exceptions import MlflowException, RestException
-from mlflow.server import get_app_client
+
+with warnings.catch_warnings():  # keep Starlette's deprecation notice, raised on import, out of the instructor's output
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from mlflow.server import get_app_client
 
 from tutorial_utils.workshop_server import (
     ADMIN_PASSWORD_ENV,

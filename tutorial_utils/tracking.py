@@ -118,8 +118,13 @@ def check_server(uri: str, timeout: float = SERVER_CHECK_SECONDS) -> None:
     """Raise `TrackingServerUnavailable`, naming the URI and the ways forward, if no server answers."""
     try:
         urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout).close()
-    except urllib.error.HTTPError:
-        return  # it answered (perhaps 401 behind auth): the server is up
+    except urllib.error.HTTPError as error:
+        if error.code == 401:
+            return  # it answered behind a login: the server is up
+        raise TrackingServerUnavailable(
+            f"Something answers at {uri}, but not an MLflow tracking server (HTTP {error.code} on /health). "
+            f"Check MLFLOW_TRACKING_URI, or {OFFLINE_HINT}."
+        ) from None
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
         raise TrackingServerUnavailable(
