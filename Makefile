@@ -7,8 +7,13 @@ STAMP := $(VENV)/.course-installed
 PORT ?= 5000
 BUDGET ?= full
 NOTEBOOKS ?=
+# the workshop server (docs/workshop.md): BACKEND=postgres|sqlite on HOST:PORT; SERVER_URI as attendees reach it
+BACKEND ?= postgres
+HOST ?= 127.0.0.1
+ROSTER ?= attendees.csv
+SERVER_URI ?=
 
-.PHONY: help install course test lint lab ui render lock clean
+.PHONY: help install course test lint lab ui render lock clean server roster
 
 help: ## list the verbs
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -34,6 +39,12 @@ lab: $(STAMP) ## JupyterLab on the notebooks, with the course kernel
 
 ui: $(STAMP) ## the MLflow UI on the course store at http://127.0.0.1:5000 (PORT=... to move it)
 	$(PY) -m tutorial_utils.course ui --port $(PORT)
+
+server: $(STAMP) ## the workshop tracking server: basic auth, PostgreSQL (BACKEND=sqlite), HOST=127.0.0.1, PORT
+	$(PY) -m tutorial_utils.workshop_server --backend $(BACKEND) --host $(HOST) --port $(PORT)
+
+roster: $(STAMP) ## a user per name in ROSTER=attendees.csv on the server (HOST, PORT); passwords to workshop_data/
+	$(PY) -m tutorial_utils.roster $(ROSTER) --host $(HOST) --port $(PORT) $(if $(SERVER_URI),--uri $(SERVER_URI))
 
 render: $(STAMP) ## re-execute the notebooks in place (full budget, fresh store, clean metadata)
 	$(PY) -m tutorial_utils.course render $(NOTEBOOKS)

@@ -1,19 +1,27 @@
-"""Fixtures: a fresh store per test, a live local tracking server, and no tracking URI leaking between tests."""
+"""Fixtures: a fresh store per test, live local tracking servers (plain, and the workshop one with PostgreSQL and
+basic auth), and no tracking URI leaking between tests."""
 
 from __future__ import annotations
 
-import socket
+import os
+import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
 import pytest
 
 from tutorial_utils.paths import STORE_DIR_ENV
+from tutorial_utils.postgres import free_port
+from tutorial_utils.roster import simulated_attendees
+from tutorial_utils.workshop_server import ADMIN_PASSWORD_ENV, SECRET_KEY_ENV, running_workshop
 
 
 @pytest.fixture
@@ -32,17 +40,11 @@ def _forget_tracking_uri() -> Iterator[None]:
     mlflow.set_tracking_uri(None)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A local `mlflow server` (SQLite backend, served artifacts) on a free loopback port; yields its URI."""
     root = tmp_path_factory.mktemp("server")
-    port = _free_port()
+    port = free_port()
     command = [
         str(Path(sys.executable).with_name("mlflow")),
         "server",
@@ -75,3 +77,28 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.terminate()
         server.wait(timeout=30)
         log.close()
+
+
+@dataclass(frozen=True)
+class SharedServer:
+    """The workshop server of a test session: its URI, the admin password, the server log."""
+
+    uri: str
+    admin_password: str
+    log_path: Path
+
+    def attendees(self, count: int) -> list[dict[str, str]]:
+        """`count` new-password users attendee.01 ...; each one's MLFLOW_TRACKING_URI/USERNAME/PASSWORD."""
+        return simulated_attendees(self.uri, count, self.admin_password)
+
+
+@pytest.fixture(scope="session")
+def workshop_server() -> Iterator[SharedServer]:
+    """The workshop server (PostgreSQL in a temp folder, basic auth, served artifacts, one worker), started once."""
+    root = Path(tempfile.mkdtemp(prefix="course-workshop-"))
+    root.chmod(0o755)  # PostgreSQL runs as the postgres user and must reach its folder
+    admin_password = secrets.token_urlsafe(18)
+    env = dict(os.environ, **{ADMIN_PASSWORD_ENV: admin_password, SECRET_KEY_ENV: secrets.token_urlsafe(24)})
+    with running_workshop(root, port=free_port(), workers=1, env=env) as server:
+        yield SharedServer(server.uri, admin_password, server.log_path)
+    shutil.rmtree(root, ignore_errors=True)

@@ -1,7 +1,13 @@
-"""Tracking set-up: the embedded SQLite store (or `MLFLOW_TRACKING_URI`), quiet logging, one experiment."""
+"""Tracking set-up: the embedded SQLite store (or `MLFLOW_TRACKING_URI`), quiet logging, one experiment.
+
+On a shared workshop server (`MLFLOW_TRACKING_USERNAME` set), each attendee's experiments are namespaced
+"<username>/<name>", so nobody's runs land in another's experiment.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import os
 import re
@@ -29,10 +35,20 @@ QUIET_ENV = {
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "60",
 }
 SERVER_CHECK_SECONDS = 5.0
+USERNAME_ENV = "MLFLOW_TRACKING_USERNAME"
+PASSWORD_ENV = "MLFLOW_TRACKING_PASSWORD"
+OFFLINE_HINT = (
+    "work offline on the course's local store: unset MLFLOW_TRACKING_URI (in a notebook: run "
+    "`%env MLFLOW_TRACKING_URI=` in a cell) and run the tracking cell again; runs already logged stay where they are"
+)
 
 
 class TrackingServerUnavailable(ConnectionError):
     """The tracking server named by `MLFLOW_TRACKING_URI` does not answer."""
+
+
+class TrackingLoginRejected(PermissionError):
+    """The tracking server refused the username and password in `MLFLOW_TRACKING_USERNAME`/`_PASSWORD`."""
 
 
 def quiet_mlflow() -> None:
@@ -51,6 +67,19 @@ def local_store_uri() -> str:
 def tracking_uri() -> str:
     """`MLFLOW_TRACKING_URI` when set, else the embedded store."""
     return os.environ.get("MLFLOW_TRACKING_URI") or local_store_uri()
+
+
+def tracking_username() -> str | None:
+    """The attendee's login on a shared server (`MLFLOW_TRACKING_USERNAME`), or None."""
+    return os.environ.get(USERNAME_ENV, "").strip() or None
+
+
+def experiment_name_for(name: str) -> str:
+    """`name`, namespaced as "<username>/<name>" when `MLFLOW_TRACKING_USERNAME` is set."""
+    username = tracking_username()
+    if username is None or name.startswith(f"{username}/"):
+        return name
+    return f"{username}/{name}"
 
 
 def describe_tracking(uri: str) -> str:
@@ -75,6 +104,7 @@ def ensure_store(uri: str) -> None:
     """
     if uri.startswith(("http://", "https://")):
         check_server(uri)
+        check_login(uri)
         return
     database = _sqlite_path(uri)
     if database is None:
@@ -88,15 +118,64 @@ def check_server(uri: str, timeout: float = SERVER_CHECK_SECONDS) -> None:
     """Raise `TrackingServerUnavailable`, naming the URI and the ways forward, if no server answers."""
     try:
         urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout).close()
-    except urllib.error.HTTPError:
-        return  # it answered (perhaps 401 behind auth): the server is up
+    except urllib.error.HTTPError as error:
+        if error.code == 401:
+            return  # it answered behind a login: the server is up
+        raise TrackingServerUnavailable(
+            f"Something answers at {uri}, but not an MLflow tracking server (HTTP {error.code} on /health). "
+            f"Check MLFLOW_TRACKING_URI, or {OFFLINE_HINT}."
+        ) from None
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
         raise TrackingServerUnavailable(
-            f"No MLflow tracking server answers at {uri} ({reason}). Either start the server "
-            "(see the README, 'Troubleshooting'), or unset MLFLOW_TRACKING_URI and restart the kernel "
-            "to use the course's local store; runs already logged stay where they are."
+            f"No MLflow tracking server answers at {uri} ({reason}). Either start the server (see the README, "
+            f"'Troubleshooting'; at a workshop, ask the instructor), or {OFFLINE_HINT}."
         ) from None
+
+
+def check_login(uri: str, timeout: float = SERVER_CHECK_SECONDS) -> str | None:
+    """The user the server knows us as (from the MLFLOW_TRACKING_* credentials); None on a server without logins.
+
+    Raises `TrackingLoginRejected`, saying which variables to fix, when the server refuses the credentials.
+    """
+    request = urllib.request.Request(f"{uri.rstrip('/')}/api/2.0/mlflow/users/current")
+    username = tracking_username()
+    if username is not None:
+        token = base64.b64encode(f"{username}:{os.environ.get(PASSWORD_ENV, '')}".encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.load(response)["user"]["username"]
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return None  # no auth app: anyone may track
+        if error.code != 401:
+            raise
+        who = f"the username {username!r} with this password" if username else "a request without a login"
+        raise TrackingLoginRejected(
+            f"The tracking server at {uri} refused {who}: set {USERNAME_ENV} and {PASSWORD_ENV} to what the "
+            f"instructor gave you (in a notebook: `%env {PASSWORD_ENV}=...`), then run the cell again."
+        ) from None
+    except (urllib.error.URLError, OSError) as error:
+        raise TrackingServerUnavailable(f"The tracking server at {uri} stopped answering ({error}).") from None
+
+
+def connection_check() -> None:
+    """Print one line: the local store (offline), or the shared server and who we are on it, or what is wrong."""
+    uri = tracking_uri()
+    username = tracking_username()
+    if not uri.startswith(("http://", "https://")):
+        mine = f"; experiments namespaced for {username!r}" if username else ""
+        print(f"Connection check: offline, on {describe_tracking(uri)} (no server needed){mine}.")
+        return
+    try:
+        check_server(uri)
+        user = check_login(uri)
+    except (TrackingServerUnavailable, TrackingLoginRejected) as error:
+        print(f"Connection check FAILED. {error}")
+        return
+    who = f"as {user!r}, your experiments are '{user}/...'" if user else "without a login (the server asks none)"
+    print(f"Connection check: on the shared server at {uri}, {who}.")
 
 
 def _artifact_location(uri: str, experiment_name: str) -> str | None:
@@ -127,7 +206,8 @@ def get_or_create_experiment(client: MlflowClient, name: str, artifact_location:
 def setup_tracking(experiment_name: str, *, verbose: bool = True) -> Experiment:
     """Point MLflow at the course store (or `MLFLOW_TRACKING_URI`) and activate `experiment_name`.
 
-    Idempotent: safe to call in every notebook, on every re-run, from several processes at once.
+    Idempotent: safe to call in every notebook, on every re-run, from several processes at once. With
+    `MLFLOW_TRACKING_USERNAME` set, the experiment is "<username>/<experiment_name>" (see `experiment_name_for`).
     """
     if not experiment_name.strip():
         raise ValueError("experiment_name must not be empty")
@@ -135,8 +215,11 @@ def setup_tracking(experiment_name: str, *, verbose: bool = True) -> Experiment:
     uri = tracking_uri()
     ensure_store(uri)
     mlflow.set_tracking_uri(uri)
-    experiment = get_or_create_experiment(MlflowClient(uri), experiment_name, _artifact_location(uri, experiment_name))
+    name = experiment_name_for(experiment_name)
+    experiment = get_or_create_experiment(MlflowClient(uri), name, _artifact_location(uri, name))
     mlflow.set_experiment(experiment_id=experiment.experiment_id)
     if verbose:
-        print(f"Tracking to {describe_tracking(uri)}; active experiment: {experiment.name!r}")
+        username = tracking_username()
+        who = f" as {username!r}" if username else ""
+        print(f"Tracking to {describe_tracking(uri)}{who}; active experiment: {experiment.name!r}")
     return experiment

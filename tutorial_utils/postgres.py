@@ -1,0 +1,129 @@
+"""A PostgreSQL cluster of the course's own, in a folder: initdb once, then pg_ctl start/stop on 127.0.0.1.
+
+Used by `make server` (a persistent cluster in the workshop data folder) and by the tests (a throwaway one).
+Run as root, the PostgreSQL programs run as the `postgres` user (`runuser -u postgres --`), as they must.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg2
+from psycopg2 import sql
+
+#: The database user the cluster is created with (`initdb -U`).
+SUPERUSER = "postgres"
+LISTEN_HOST = "127.0.0.1"
+DEBIAN_LIB_DIR = Path("/usr/lib/postgresql")
+
+
+class PostgresError(RuntimeError):
+    """PostgreSQL is missing, or the cluster cannot be created, started or reached."""
+
+
+def postgres_bin_dir() -> Path:
+    """Folder of `initdb` and `pg_ctl`: Debian's newest `/usr/lib/postgresql/<v>/bin`, else the PATH."""
+    found = sorted(DEBIAN_LIB_DIR.glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    if found:
+        return found[-1].parent
+    initdb = shutil.which("initdb")
+    if initdb is None:
+        raise PostgresError(
+            "PostgreSQL's initdb was not found. On Debian/Ubuntu: sudo apt-get install postgresql; "
+            "or point the server at an existing PostgreSQL with --database-uri."
+        )
+    return Path(initdb).parent
+
+
+def free_port(host: str = LISTEN_HOST) -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def _as_owner() -> list[str]:
+    """The command prefix that runs a PostgreSQL program as a non-root user (it refuses to run as root)."""
+    return ["runuser", "-u", SUPERUSER, "--"] if os.geteuid() == 0 else []
+
+
+def _run(command: list[str], what: str) -> None:
+    result = subprocess.run([*_as_owner(), *command], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise PostgresError(f"{what} failed: {(result.stderr or result.stdout).strip()[-1500:]}")
+
+
+@dataclass
+class PostgresCluster:
+    """A cluster whose files live in `root` (data/, a socket folder and postgres.log) and listens on `port`."""
+
+    root: Path
+    port: int
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def log_path(self) -> Path:
+        return self.root / "postgres.log"
+
+    def uri(self, database: str) -> str:
+        """SQLAlchemy URI of `database` for MLflow (psycopg2 driver; a bare `postgresql://` means psycopg 3)."""
+        return f"postgresql+psycopg2://{SUPERUSER}@{LISTEN_HOST}:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        """Create `name` unless it exists; return its URI."""
+        connection = psycopg2.connect(host=LISTEN_HOST, port=self.port, user=SUPERUSER, dbname="postgres")
+        try:
+            connection.autocommit = True
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+                if cursor.fetchone() is None:
+                    cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        finally:
+            connection.close()
+        return self.uri(name)
+
+    def start(self, timeout: int = 30) -> None:
+        """Create the cluster on first use, then start it on 127.0.0.1 and wait until it accepts connections."""
+        self._prepare_root()
+        bin_dir = postgres_bin_dir()
+        if not (self.data_dir / "PG_VERSION").is_file():
+            # trust on loopback only: the cluster listens on 127.0.0.1 and serves the MLflow server beside it
+            _run(
+                [str(bin_dir / "initdb"), "-D", str(self.data_dir), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8"],
+                "initdb",
+            )
+        options = f"-c listen_addresses={LISTEN_HOST} -p {self.port} -k {self.root / 'run'}"
+        pg_ctl = [str(bin_dir / "pg_ctl"), "start", "-w", "-t", str(timeout), "-D", str(self.data_dir)]
+        _run([*pg_ctl, "-l", str(self.log_path), "-o", options], f"starting PostgreSQL (log: {self.log_path})")
+
+    def stop(self) -> None:
+        """Stop the cluster (fast shutdown: open sessions are closed, committed data is kept)."""
+        _run([str(postgres_bin_dir() / "pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(self.data_dir)], "pg_ctl stop")
+
+    def _prepare_root(self) -> None:
+        """Create `root` (and its socket folder) owned by the user PostgreSQL runs as, and check it can reach it."""
+        (self.root / "run").mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            for path in (self.root, self.root / "run"):
+                shutil.chown(path, SUPERUSER, SUPERUSER)
+            check = subprocess.run([*_as_owner(), "test", "-w", str(self.root)], check=False)
+            if check.returncode != 0:
+                raise PostgresError(
+                    f"The {SUPERUSER!r} user cannot write to {self.root} (a parent folder is private?): "
+                    "choose a data folder it can reach, e.g. --data-dir /var/tmp/mlflow-workshop."
+                )
+
+
+def start_cluster(root: Path, port: int | None = None) -> PostgresCluster:
+    """Start (creating on first use) the cluster in `root` on `port` (a free one by default)."""
+    cluster = PostgresCluster(Path(root).resolve(), port or free_port())
+    cluster.start()
+    return cluster
