@@ -13,7 +13,7 @@ from pathlib import Path
 import mlflow
 from mlflow.tracking import MlflowClient
 
-from benchmarks.server import mlflow_server
+from tutorial_utils.mlflow_server import local_server
 from tutorial_utils.paths import STORE_DIR_ENV
 from tutorial_utils.tracking import ensure_store, get_or_create_experiment, quiet_mlflow
 
@@ -39,12 +39,12 @@ def store_under_test(kind: str, workdir: Path, postgres_uri: str | None = None) 
         ensure_store(sqlite_uri(workdir))  # created once, before anything times it
         yield sqlite_uri(workdir)
     elif kind == "server-sqlite":
-        with mlflow_server(sqlite_uri(workdir), workdir) as uri:
+        with local_server(sqlite_uri(workdir), workdir) as uri:
             yield uri
     elif kind == "postgresql":
         yield postgres_uri
     elif kind == "server-postgresql":
-        with mlflow_server(postgres_uri, workdir) as uri:
+        with local_server(postgres_uri, workdir) as uri:
             yield uri
     else:
         raise ValueError(f"unknown store kind {kind!r}; have {STORE_KINDS}")

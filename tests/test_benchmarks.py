@@ -19,9 +19,9 @@ from benchmarks.report import MISSING, render_report, write_report
 from benchmarks.repro import fingerprint
 from benchmarks.results import QUICK_DIR, RESULTS_DIR, read_results, results_dir, write_result
 from benchmarks.scale import populate
-from benchmarks.server import ServerStartError, mlflow_server
 from benchmarks.stats import median, percentile, ratio, timed
 from benchmarks.stores import store_under_test
+from tutorial_utils.mlflow_server import ServerStartError, local_server
 
 
 @pytest.fixture(scope="module")
@@ -238,7 +238,7 @@ def test_store_kinds_refuse_bad_input(tmp_path):
 
 
 def test_server_that_cannot_start_says_why(tmp_path):
-    with pytest.raises(ServerStartError, match="did not start"), mlflow_server("nosuchscheme://x", tmp_path):
+    with pytest.raises(ServerStartError, match="did not start"), local_server("nosuchscheme://x", tmp_path):
         pass
 
 

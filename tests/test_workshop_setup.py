@@ -14,7 +14,7 @@ from threading import Thread
 
 import pytest
 
-from tutorial_utils import postgres, roster, tracking, workshop_server
+from tutorial_utils import mlflow_server, postgres, roster, tracking, workshop_server
 from tutorial_utils.course import port_in_use
 from tutorial_utils.paths import REPO_ROOT
 from tutorial_utils.postgres import free_port
@@ -49,15 +49,18 @@ def test_the_auth_config_lets_attendees_read_and_holds_no_password(tmp_path):
 
 
 def test_the_server_command_has_auth_served_artifacts_and_one_interface(tmp_path):
-    command = workshop_server.server_command("postgresql+psycopg2://x/y", tmp_path, "127.0.0.1", 5001)
+    command = mlflow_server.server_command(
+        "postgresql+psycopg2://x/y", tmp_path, "127.0.0.1", 5001, app_name="basic-auth"
+    )
     joined = " ".join(command)
     assert command[1] == "server" and "--app-name basic-auth" in joined
     assert f"--serve-artifacts --artifacts-destination {tmp_path}" in joined
     assert "--host 127.0.0.1 --port 5001 --workers 1" in joined
+    assert "--app-name" not in mlflow_server.server_command("sqlite:///x.db", tmp_path, "127.0.0.1", 5001)
 
 
 def test_uris_for_this_machine_and_for_attendees():
-    assert workshop_server.local_uri("0.0.0.0", 5000) == "http://127.0.0.1:5000"
+    assert mlflow_server.local_uri("0.0.0.0", 5000) == "http://127.0.0.1:5000"
     assert workshop_server.attendee_uri("10.0.0.5", 5000) == "http://10.0.0.5:5000"
     assert workshop_server.attendee_uri("0.0.0.0", 5000) == f"http://{workshop_server.room_address()}:5000"
     assert workshop_server.room_address() != "0.0.0.0"

@@ -15,16 +15,12 @@ import configparser
 import os
 import signal
 import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
+from tutorial_utils.mlflow_server import RunningServer, ServerStartError, launch
 from tutorial_utils.paths import REPO_ROOT
 from tutorial_utils.postgres import PostgresError, start_cluster
 
@@ -38,15 +34,10 @@ DEFAULT_DATA_DIR = REPO_ROOT / "workshop_data"
 DEFAULT_HOST = "127.0.0.1"
 DATABASE_NAME = "mlflow"
 DATABASE_URI_ENV = "WORKSHOP_DATABASE_URI"
-READY_TIMEOUT = 90.0
 
 
 class WorkshopConfigError(ValueError):
     """The server cannot start as configured (a missing or weak secret, a bad option)."""
-
-
-class ServerStartError(RuntimeError):
-    """`mlflow server` exited or did not answer in time."""
 
 
 def check_secrets(env: Mapping[str, str]) -> None:
@@ -78,33 +69,6 @@ def write_auth_config(directory: Path, database_uri: str) -> Path:
     return path
 
 
-def server_command(backend_uri: str, artifacts_dir: Path, host: str, port: int, workers: int = 1) -> list[str]:
-    """The `mlflow server` command line: basic auth, served artifacts, one interface."""
-    mlflow = str(Path(sys.executable).with_name("mlflow"))
-    return [
-        mlflow,
-        "server",
-        "--app-name",
-        "basic-auth",
-        "--backend-store-uri",
-        backend_uri,
-        "--serve-artifacts",
-        "--artifacts-destination",
-        str(artifacts_dir),
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-    ]
-
-
-def local_uri(host: str, port: int) -> str:
-    """Where this machine reaches the server (loopback when it listens on every interface)."""
-    return f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-
-
 def room_address() -> str:
     """This machine's address on the network (the interface of its default route; no packet is sent)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
@@ -124,41 +88,6 @@ def attendee_uri(host: str, port: int) -> str:
     return f"http://{room_address() if host in ('0.0.0.0', '::') else host}:{port}"
 
 
-@dataclass
-class WorkshopServer:
-    """A running `mlflow server` with basic auth; `uri` is its loopback address."""
-
-    uri: str
-    process: subprocess.Popen
-    log_path: Path
-
-    def stop(self) -> None:
-        """Stop the server and its workers (its own process group)."""
-        if self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-
-def wait_until_up(server: WorkshopServer, timeout: float = READY_TIMEOUT) -> None:
-    """Poll `/health` until the server answers; raise with the end of its log if it exits or takes too long."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            urllib.request.urlopen(f"{server.uri}/health", timeout=2).close()
-            return
-        except (urllib.error.URLError, OSError):
-            if server.process.poll() is not None or time.monotonic() > deadline:
-                server.stop()
-                log = server.log_path.read_text(errors="replace")[-2000:]
-                raise ServerStartError(f"mlflow server did not start (log {server.log_path}):\n{log}") from None
-            time.sleep(0.5)
-
-
 def start_server(
     backend_uri: str,
     data_dir: Path,
@@ -168,7 +97,7 @@ def start_server(
     port: int = 5000,
     workers: int = 1,
     env: Mapping[str, str] | None = None,
-) -> WorkshopServer:
+) -> RunningServer:
     """Start the workshop server on `backend_uri` and wait until it answers.
 
     Artifacts, the auth config and the log go to `data_dir`. Users live in `auth_database_uri` (default: the
@@ -182,19 +111,7 @@ def start_server(
     env["MLFLOW_AUTH_CONFIG_PATH"] = str(config)
     for name in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
         env.pop(name, None)  # the server's own client settings are not the attendees'
-    log_path = data_dir / "server.log"
-    with log_path.open("a") as log:
-        process = subprocess.Popen(
-            server_command(backend_uri, data_dir / "artifacts", host, port, workers),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=data_dir,
-            env=env,
-            start_new_session=True,  # its own process group: Ctrl-C reaches us, and stop() ends all its workers
-        )
-    server = WorkshopServer(local_uri(host, port), process, log_path)
-    wait_until_up(server)
-    return server
+    return launch(backend_uri, data_dir, host=host, port=port, workers=workers, app_name="basic-auth", env=env)
 
 
 @contextmanager
@@ -208,7 +125,7 @@ def running_workshop(
     workers: int = 1,
     pg_port: int | None = None,
     env: Mapping[str, str] | None = None,
-) -> Iterator[WorkshopServer]:
+) -> Iterator[RunningServer]:
     """The workshop server, running inside the block, stopped after it (with the course's PostgreSQL, if started).
 
     `backend` "postgres" uses `database_uri` (an existing PostgreSQL) or, without one, a cluster of the course's
