@@ -22,7 +22,7 @@ from tutorial_utils.environment import check_environment
 from tutorial_utils.metrics import dollar_rmse, rmse
 from tutorial_utils.notebooks import show_headline
 from tutorial_utils.plots import plot_data_tour, plot_predictions
-from tutorial_utils.tracking import TrackingServerUnavailable, setup_tracking
+from tutorial_utils.tracking import TrackingLoginRejected, TrackingServerUnavailable, connection_check, setup_tracking
 
 __all__ = [
     "CATEGORICAL_FEATURES",
@@ -30,10 +30,12 @@ __all__ = [
     "TARGET",
     "DataFileError",
     "Splits",
+    "TrackingLoginRejected",
     "TrackingServerUnavailable",
     "catboost_features",
     "check_environment",
     "clean_diamonds",
+    "connection_check",
     "dollar_rmse",
     "implausible_rows",
     "linear_features",
