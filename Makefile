@@ -7,16 +7,17 @@ STAMP := $(VENV)/.course-installed
 PORT ?= 5000
 BUDGET ?= full
 NOTEBOOKS ?=
+REPEATS ?= 1
 # the workshop server (docs/workshop.md): BACKEND=postgres|sqlite on HOST:PORT; SERVER_URI as attendees reach it
 BACKEND ?= postgres
 HOST ?= 127.0.0.1
 ROSTER ?= attendees.csv
 SERVER_URI ?=
 
-.PHONY: help install course test lint lab ui render lock clean server roster
+.PHONY: help install course test lint lab ui render student timings screenshots export bench lock clean server roster
 
 help: ## list the verbs
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -m venv $(VENV) || { echo "'$(PYTHON) -m venv' failed. On Debian/Ubuntu: sudo apt-get install python3-venv"; exit 1; }
@@ -48,6 +49,23 @@ roster: $(STAMP) ## a user per name in ROSTER=attendees.csv on the server (HOST,
 
 render: $(STAMP) ## re-execute the notebooks in place (full budget, fresh store, clean metadata)
 	$(PY) -m tutorial_utils.course render $(NOTEBOOKS)
+
+student: $(STAMP) ## student copies of the notebooks, solutions swapped for empty answer cells, in build/student/
+	$(PY) -m tutorial_utils.course student
+
+timings: $(STAMP) ## time every notebook at both budgets from a cold kernel; writes docs/timings.md (REPEATS=N: medians)
+	$(PY) -m tutorial_utils.course timings --repeats $(REPEATS)
+
+screenshots: $(STAMP) ## the README's pictures of the MLflow UI, from notebook 02 on a throwaway server, in Chromium
+	$(PY) -m tutorial_utils.course screenshots
+
+export: $(STAMP) ## every run of the store in force (MLFLOW_TRACKING_URI, else local) to CSV files in build/export/
+	$(PY) -m tutorial_utils.course export
+
+bench: $(STAMP) ## the benchmarks, on a quiet machine (about 1.5 h): JSON in benchmarks/results, docs/benchmarks.md
+	$(PY) -m tutorial_utils.course timings --repeats $(REPEATS)
+	$(PY) -m benchmarks all
+	$(PY) -m benchmarks report
 
 lock: $(STAMP) ## rewrite constraints.txt from the current .venv (after changing a version on purpose)
 	@{ sed -n '1,2p' constraints.txt; $(PY) -m pip freeze --exclude-editable | grep -v '^-e'; } > constraints.new

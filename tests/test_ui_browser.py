@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from mlflow.tracking import MlflowClient
 
 from tutorial_utils import ui_browser
-from tutorial_utils.notebooks import execute_notebook, read_parameters, small_budget
-from tutorial_utils.paths import BUILD_DIR, NOTEBOOKS_DIR
-
-GRID_NOTEBOOK = NOTEBOOKS_DIR / "02_lasso_grid_child_runs.ipynb"
-SCREENSHOTS = BUILD_DIR / "ui"
+from tutorial_utils.notebooks import execute_notebook, small_budget
+from tutorial_utils.paths import BUILD_DIR
+from tutorial_utils.screenshots import GRID_NOTEBOOK, newest_grid
+from tutorial_utils.screenshots import grid_views as capture_grid_views
+from tutorial_utils.tracking import local_store_uri
 
 
 def test_runs_page_url():
@@ -25,25 +22,19 @@ def test_a_missing_browser_says_how_to_install_it(monkeypatch, tmp_path):
         pass
 
 
+def test_a_store_without_the_grid_says_what_to_run(fresh_store):
+    with pytest.raises(ValueError, match=r"execute 02_lasso_grid_child_runs\.ipynb"):
+        newest_grid(local_store_uri())
+
+
 def test_the_grid_parent_expands_to_its_children_in_the_ui(mlflow_server, tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server)
     budget = small_budget(GRID_NOTEBOOK)
     execute_notebook(GRID_NOTEBOOK, tmp_path / GRID_NOTEBOOK.name, budget, progress_bar=False)
-    client = MlflowClient(mlflow_server)
-    experiment = client.get_experiment_by_name(read_parameters(GRID_NOTEBOOK)["EXPERIMENT_NAME"].default)
-    runs = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time DESC"])
-    parent = next(r for r in runs if "mlflow.parentRunId" not in r.data.tags)
-    children = sorted(r.info.run_name for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id)
-    assert len(children) == len(budget["ALPHAS"])
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with ui_browser.chromium_page() as page:
-        ui_browser.open_runs_page(page, mlflow_server, experiment.experiment_id, parent.info.run_name)
-        assert ui_browser.visible_run_names(page, children) == []  # collapsed: the children hide under the parent
-        ui_browser.expand_parent(page, parent.info.run_name, children)
-        assert ui_browser.visible_run_names(page, children) == children
-        page.screenshot(path=str(SCREENSHOTS / "run_tree.png"))
-        ui_browser.compare_runs(page, children)
-        assert "compare-runs" in page.url
-        page.screenshot(path=str(SCREENSHOTS / "compare.png"))
-    assert Path(SCREENSHOTS / "run_tree.png").stat().st_size > 10_000
+    grid, views = capture_grid_views(mlflow_server, BUILD_DIR / "ui")
+    assert grid.child_names == sorted(f"lasso-alpha-{alpha:g}" for alpha in budget["ALPHAS"])
+    assert views.collapsed == []  # collapsed: the children hide under their parent
+    assert views.expanded == grid.child_names
+    assert "compare-runs" in views.compare_url
+    assert all(picture.stat().st_size > 10_000 for picture in views.pictures)

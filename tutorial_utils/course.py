@@ -1,7 +1,7 @@
 """The course's command line: `run` every notebook headlessly, `render` them in place, `student` copies, `timings`,
-`export` the runs, `ui`, `kernel`.
+`export` the runs, `screenshots` of the UI, `ui`, `kernel`.
 
-Usage: python -m tutorial_utils.course {run,render,student,timings,export,ui,kernel} [options]
+Usage: python -m tutorial_utils.course {run,render,student,timings,export,screenshots,ui,kernel} [options]
 """
 
 from __future__ import annotations
@@ -161,6 +161,15 @@ def command_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_screenshots(args: argparse.Namespace) -> int:
+    """Notebook 02 on a throwaway server, its grid captured in Chromium: the README's pictures."""
+    from tutorial_utils.screenshots import make_screenshots  # imports Playwright: only this command needs it
+
+    views = make_screenshots(Path(args.out))
+    print(f"grid parent expanded to {len(views.expanded)} children; pictures: {[p.name for p in views.pictures]}")
+    return 0
+
+
 def port_in_use(port: int, host: str = UI_HOST) -> bool:
     """Whether something already listens on host:port."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -218,6 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="every run of the store in force to CSV files")
     export.add_argument("--out", default=str(BUILD_DIR / "export"), help="folder for the CSV files")
     export.set_defaults(handler=command_export)
+    screenshots = commands.add_parser("screenshots", help="the README's pictures of the MLflow UI")
+    screenshots.add_argument("--out", default=str(DOCS_DIR / "images"), help="folder for the PNG files")
+    screenshots.set_defaults(handler=command_screenshots)
     ui = commands.add_parser("ui", help="the MLflow UI on the course store, on 127.0.0.1")
     ui.add_argument("--port", type=int, default=5000)
     ui.set_defaults(handler=command_ui)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -22,6 +23,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORT = {"width": 1500, "height": 820}
+#: The part of the page the README shows: the table or the comparison, without empty space below.
+SCREENSHOT_CLIP = {"x": 200, "y": 0, "width": 1300, "height": 600}
 EXPANDER = 'button[data-component-id*="runnamecellrenderer"]'
 ASSISTANT_CLOSE = '[data-component-id="mlflow.assistant.chat_panel.close"]'
 PAGE_TIMEOUT_MS = 60_000
@@ -89,3 +92,41 @@ def compare_runs(page, run_names: list[str]) -> None:
         run_row(page, name).locator('input[type="checkbox"]').first.check()
     page.get_by_role("button", name="Compare", exact=True).click()
     page.get_by_text(run_names[0], exact=True).first.wait_for()
+
+
+def toggle_columns(page, names: list[str]) -> None:
+    """Show (or hide, if shown) columns of the runs table, by their names in its "Columns" menu."""
+    page.get_by_role("button", name="Columns").click()
+    menu = page.get_by_role("dialog")
+    for name in names:
+        menu.get_by_text(name, exact=True).first.click()
+    page.keyboard.press("Escape")
+
+
+@dataclass(frozen=True)
+class ParentViews:
+    """What the UI showed of one parent run: children visible before and after expanding it, and the pictures."""
+
+    collapsed: list[str]
+    expanded: list[str]
+    expand_seconds: float
+    compare_url: str
+    pictures: list[Path]
+
+
+def capture_parent_views(
+    tracking_uri: str, experiment_id: str, parent_name: str, child_names: list[str], out_dir: Path, columns: list[str]
+) -> ParentViews:
+    """Open the runs table, expand the parent, show `columns`, then compare its children; save both views as PNG."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tree, compare = out_dir / "ui_run_tree.png", out_dir / "ui_compare.png"
+    with chromium_page() as page:
+        open_runs_page(page, tracking_uri, experiment_id, parent_name)
+        collapsed = visible_run_names(page, child_names)
+        seconds = expand_parent(page, parent_name, child_names)
+        toggle_columns(page, columns)
+        expanded = visible_run_names(page, child_names)
+        page.screenshot(path=str(tree), clip=SCREENSHOT_CLIP)
+        compare_runs(page, child_names)
+        page.screenshot(path=str(compare), clip=SCREENSHOT_CLIP)
+        return ParentViews(collapsed, expanded, seconds, page.url, [tree, compare])
