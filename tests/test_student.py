@@ -5,6 +5,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from tutorial_utils import course
+from tutorial_utils.notebooks import execute_notebook, small_budget
+from tutorial_utils.paths import STORE_DIR_ENV, notebook_paths
 from tutorial_utils.student import (
     ANSWER_TAG,
     SOLUTION_TAG,
@@ -68,3 +70,18 @@ def test_exercise_count_counts_the_numbered_items_of_the_exercises_section():
     text = "## Recap\n1. not an exercise\n\n## Exercises\n1. One\n   more text\n2. Two\n3. Three\n\n### Next\n1. no"
     assert exercise_count(text) == 3
     assert exercise_count("## Recap\n1. a") == 0
+
+
+def test_the_student_copies_hold_no_solution_and_execute(tmp_path, monkeypatch):
+    """`make student` for the real course: every solution is gone, and each copy runs top to bottom."""
+    written = write_student_copies(notebook_paths(), tmp_path / "student")
+    assert [path.name for path in written] == [path.name for path in notebook_paths()]
+    monkeypatch.setenv(STORE_DIR_ENV, str(tmp_path / "store"))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    for source, copy in zip(notebook_paths(), written, strict=True):
+        student = nbformat.read(copy, as_version=4)
+        assert not solution_cells(student)
+        hidden = [cell.source for cell in solution_cells(nbformat.read(source, as_version=4))]
+        assert not [text for text in hidden for cell in student.cells if text in cell.source]
+        executed = execute_notebook(copy, tmp_path / "executed" / copy.name, small_budget(source), progress_bar=False)
+        assert not [o for c in executed.cells for o in c.get("outputs", []) if o.output_type == "error"]
