@@ -16,14 +16,15 @@ from benchmarks.report import DOC_PATH, write_report
 from benchmarks.repro import measure_repro
 from benchmarks.results import RESULTS_DIR, results_dir, write_result
 from benchmarks.scale import measure_query, measure_ui_expand
-from benchmarks.stores import fresh_store_env, store_under_test
+from benchmarks.stores import store_under_test
+from tutorial_utils.paths import store_environment
 
 BENCHMARKS = ["overhead", "child-runs", "scale", "repro"]
 
 
 def bench_overhead(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     """Item 1, on a fresh embedded store."""
-    with fresh_store_env(workdir):
+    with store_environment(workdir):
         return measure_overhead(quick=args.quick, repeats=args.repeats or (1 if args.quick else 5))
 
 

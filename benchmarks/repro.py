@@ -13,8 +13,9 @@ from mlflow.tracking import MlflowClient
 
 from benchmarks.notebook_namespace import STUDY_NOTEBOOK, notebook_namespace
 from benchmarks.overhead import plain_objective
-from benchmarks.stores import fresh_store_env, sqlite_uri
+from benchmarks.stores import sqlite_uri
 from tutorial_utils.notebooks import execute_notebook, small_budget
+from tutorial_utils.paths import store_environment
 from tutorial_utils.tracking import quiet_mlflow
 
 #: (CatBoost thread_count, Optuna n_jobs) settings compared with the notebook's own (THREAD_COUNT, 1).
@@ -41,7 +42,7 @@ def best_model_outcome(tracking_uri: str) -> dict[str, Any]:
 
 def execute_fresh(parameters: dict[str, Any]) -> dict[str, Any]:
     """Execute notebook 04 from a cold kernel on a fresh store; return its outcome and fingerprint."""
-    with tempfile.TemporaryDirectory() as scratch, fresh_store_env(Path(scratch)):
+    with tempfile.TemporaryDirectory() as scratch, store_environment(Path(scratch)):
         execute_notebook(STUDY_NOTEBOOK, Path(scratch) / STUDY_NOTEBOOK.name, parameters, progress_bar=False)
         outcome = best_model_outcome(sqlite_uri(Path(scratch)))
     return {**outcome, "sha256": fingerprint(outcome)}
@@ -61,7 +62,7 @@ def measure_repro(*, quick: bool) -> dict[str, Any]:
     quiet_mlflow()
     parameters = small_budget(STUDY_NOTEBOOK) if quick else {}
     executions = [execute_fresh(parameters) for _ in range(2)]
-    with tempfile.TemporaryDirectory() as scratch, fresh_store_env(Path(scratch)):
+    with tempfile.TemporaryDirectory() as scratch, store_environment(Path(scratch)):
         ns = notebook_namespace(STUDY_NOTEBOOK, "objective", parameters)
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         reference = setting_study(ns, ns["THREAD_COUNT"], 1)

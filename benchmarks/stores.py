@@ -5,7 +5,6 @@ The PostgreSQL variant plugs in here: pass its database URI (`postgresql+psycopg
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +13,6 @@ import mlflow
 from mlflow.tracking import MlflowClient
 
 from tutorial_utils.mlflow_server import local_server
-from tutorial_utils.paths import STORE_DIR_ENV
 from tutorial_utils.tracking import ensure_store, get_or_create_experiment, quiet_mlflow
 
 STORE_KINDS = ["embedded-sqlite", "server-sqlite", "postgresql", "server-postgresql"]
@@ -57,19 +55,3 @@ def activate(tracking_uri: str, experiment_name: str) -> str:
     experiment = get_or_create_experiment(MlflowClient(tracking_uri), experiment_name)
     mlflow.set_experiment(experiment_id=experiment.experiment_id)
     return experiment.experiment_id
-
-
-@contextmanager
-def fresh_store_env(folder: Path) -> Iterator[None]:
-    """Point the course (and the kernels it starts) at an embedded store in `folder`; restore the environment."""
-    saved = {name: os.environ.get(name) for name in (STORE_DIR_ENV, "MLFLOW_TRACKING_URI")}
-    os.environ[STORE_DIR_ENV] = str(folder)
-    os.environ.pop("MLFLOW_TRACKING_URI", None)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import configparser
-import os
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ from mlflow.entities import Experiment, LoggedModel, Run
 from mlflow.tracking import MlflowClient
 
 from tutorial_utils.notebooks import execute_notebook, read_parameters, small_budget
-from tutorial_utils.paths import STORE_DIR_ENV
+from tutorial_utils.paths import store_environment
 
 SANITIZE_FILE = Path(__file__).with_name("nbval_sanitize.cfg")
 
@@ -53,26 +51,12 @@ class NotebookRun:
         return self.client.search_runs([experiment_id], order_by=["attributes.start_time ASC"], max_results=10_000)
 
 
-@contextmanager
-def _store_at(store: Path):
-    """Kernels started inside use the embedded store at `store` (and no MLFLOW_TRACKING_URI)."""
-    saved = {name: os.environ.pop(name, None) for name in (STORE_DIR_ENV, "MLFLOW_TRACKING_URI")}
-    os.environ[STORE_DIR_ENV] = str(store)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            os.environ.pop(name, None)
-            if value is not None:
-                os.environ[name] = value
-
-
 def run_twice(path: Path, workdir: Path) -> NotebookRun:
     """Execute a notebook twice on one fresh store with its small budget (re-running is what learners do)."""
     overrides = small_budget(path)
     parameters = {name: p.default for name, p in read_parameters(path).items()} | overrides
     store = workdir / "store"
-    with _store_at(store):
+    with store_environment(store):
         executions = [
             execute_notebook(path, workdir / f"execution-{n}.ipynb", overrides, progress_bar=False) for n in (1, 2)
         ]

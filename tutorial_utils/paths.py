@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -25,3 +27,30 @@ def course_store_dir() -> Path:
 def notebook_paths() -> list[Path]:
     """The course notebooks `notebooks/NN_*.ipynb`, in teaching order."""
     return sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+
+
+@contextmanager
+def environment(**values: str | None) -> Iterator[None]:
+    """Set (a string) or unset (None) environment variables inside the block; restore them after it.
+
+    Kernels, workers and MLflow clients started inside the block see the new values.
+    """
+    saved = {name: os.environ.get(name) for name in values}
+    try:
+        for name, value in values.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def store_environment(store: Path) -> AbstractContextManager[None]:
+    """The embedded store at `store` (and no MLFLOW_TRACKING_URI) inside the block."""
+    return environment(**{STORE_DIR_ENV: str(store), "MLFLOW_TRACKING_URI": None})

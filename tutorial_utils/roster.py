@@ -16,8 +16,8 @@ import secrets
 import sys
 import unicodedata
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +27,7 @@ with warnings.catch_warnings():  # keep Starlette's deprecation notice, raised o
     warnings.simplefilter("ignore", DeprecationWarning)
     from mlflow.server import get_app_client
 
+from tutorial_utils.paths import environment
 from tutorial_utils.workshop_server import (
     ADMIN_PASSWORD_ENV,
     ADMIN_USERNAME,
@@ -95,19 +96,9 @@ def plan_attendees(names: Sequence[str]) -> list[Attendee]:
     return attendees
 
 
-@contextmanager
-def signed_in(username: str, password: str) -> Iterator[None]:
+def signed_in(username: str, password: str) -> AbstractContextManager[None]:
     """MLflow clients in this process act as `username` inside the block (credentials come from the environment)."""
-    saved = {name: os.environ.get(name) for name in CREDENTIAL_ENV}
-    os.environ.update(dict(zip(CREDENTIAL_ENV, (username, password), strict=True)))
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    return environment(**dict(zip(CREDENTIAL_ENV, (username, password), strict=True)))
 
 
 def create_attendees(tracking_uri: str, names: Sequence[str], admin_password: str) -> list[Attendee]:

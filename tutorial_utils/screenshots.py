@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,7 @@ from mlflow.tracking import MlflowClient
 
 from tutorial_utils.mlflow_server import local_server
 from tutorial_utils.notebooks import execute_notebook, read_parameters
-from tutorial_utils.paths import DOCS_DIR, NOTEBOOKS_DIR
+from tutorial_utils.paths import DOCS_DIR, NOTEBOOKS_DIR, environment
 from tutorial_utils.tracking import quiet_mlflow
 from tutorial_utils.ui_browser import ParentViews, capture_parent_views
 
@@ -66,13 +65,7 @@ def grid_views(tracking_uri: str, out_dir: Path) -> tuple[GridRuns, ParentViews]
 def make_screenshots(out_dir: Path = PICTURES_DIR, parameters: dict[str, Any] | None = None) -> ParentViews:
     """Execute notebook 02 (full budget by default) on a throwaway local server and capture its grid in the UI."""
     quiet_mlflow()
-    saved = os.environ.get("MLFLOW_TRACKING_URI")
     with tempfile.TemporaryDirectory() as scratch, local_server(f"sqlite:///{scratch}/mlflow.db", Path(scratch)) as uri:
-        os.environ["MLFLOW_TRACKING_URI"] = uri
-        try:
+        with environment(MLFLOW_TRACKING_URI=uri):
             execute_notebook(GRID_NOTEBOOK, Path(scratch) / GRID_NOTEBOOK.name, parameters or {}, progress_bar=False)
-            return grid_views(uri, out_dir)[1]
-        finally:
-            os.environ.pop("MLFLOW_TRACKING_URI")
-            if saved is not None:
-                os.environ["MLFLOW_TRACKING_URI"] = saved
+        return grid_views(uri, out_dir)[1]
