@@ -1,4 +1,5 @@
-"""What notebook 00 claims: two baseline runs per execution, identical numbers, models that load back."""
+"""What notebook 00 claims: two baseline runs per execution, identical numbers, models that load back; exercise 2
+tags them `stage = baseline` after they ended, and the exercises log no run."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ def check(run: NotebookRun) -> None:
     runs = run.runs()
     assert sorted(r.info.run_name for r in runs) == ["baseline-catboost"] * 2 + ["baseline-lasso"] * 2
     assert {r.info.status for r in runs} == {"FINISHED"}
+    assert {r.data.tags.get("stage") for r in runs} == {"baseline"}
     lasso = [r for r in runs if r.info.run_name == "baseline-lasso"]
     boosted = [r for r in runs if r.info.run_name == "baseline-catboost"]
     assert lasso[0].data.params["alpha"] == str(params["LASSO_ALPHA"])

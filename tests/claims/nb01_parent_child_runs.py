@@ -1,6 +1,7 @@
 """What notebook 01 claims: per execution, six flat runs; a parent per family holding one child per configuration
 (one added later with parent_run_id); a failure demo whose bad child alone FAILED; a FINISHED "forgotten" run; a
-sweep parent with N_SWEEP children; the same numbers for flat runs, children and both executions."""
+sweep parent with N_SWEEP children; the same numbers for flat runs, children and both executions. The exercise
+solutions add a third family and a three-level session, FINISHED, named `exercise-...`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from notebook_runs import NotebookRun, printed_text
 from tutorial_utils.notebooks import read_headline
 
 PARENT_TAG = "mlflow.parentRunId"
+EXERCISE_PREFIX = "exercise-"
 
 
 def _children(runs: list[Run], parent: Run) -> list[Run]:
@@ -79,8 +81,25 @@ def _check_execution(run: NotebookRun, runs: list[Run], n: int) -> dict[str, flo
     return results | {f"sweep/{c.info.run_name}": c.data.metrics["val_rmse"] for c in sweep_children}
 
 
+def _check_exercises(run: NotebookRun, exercise: list[Run]) -> None:
+    """Per execution: a third family of three children, and a session -> family -> configuration tree."""
+    assert {r.info.status for r in exercise} == {"FINISHED"}
+    for l2_parent in _named(exercise, "exercise-catboost-l2"):
+        children = _children(exercise, l2_parent)
+        assert [set(c.data.params) for c in children] == [{"l2_leaf_reg"}] * 3
+        assert l2_parent.data.params["depth"] == "6"
+    for session in _named(exercise, "exercise-session"):
+        families = _children(exercise, session)
+        assert [f.info.run_name for f in families] == ["exercise-lasso", "exercise-catboost"]
+        grandchildren = [len(_children(exercise, family)) for family in families]
+        assert grandchildren == [len(run.parameters["LASSO_ALPHAS"]), 2]
+    assert len(exercise) == 2 * (4 + 3 + grandchildren[0] + grandchildren[1])
+
+
 def check(run: NotebookRun) -> None:
-    runs = run.runs()  # oldest first
+    everything = run.runs()  # oldest first
+    runs = [r for r in everything if not r.info.run_name.startswith(EXERCISE_PREFIX)]
+    _check_exercises(run, [r for r in everything if r.info.run_name.startswith(EXERCISE_PREFIX)])
     assert {r.info.status for r in runs} <= {"FINISHED", "FAILED"}
     assert [r.info.status for r in runs].count("FAILED") == 2, "only the failure demo's bad child fails"
     assert not [r for r in runs if r.info.run_name == "next"], "the second start_run of the trap made no run"

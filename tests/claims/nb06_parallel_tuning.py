@@ -1,6 +1,7 @@
 """What notebook 06 claims: per execution, three studies (the parallel one and two timing references), each one
 parent run with N_TRIALS FINISHED children that its workers logged, tagged with their worker; each study complete
-in the journal storage; the references re-ran the parallel study's trials to the same values."""
+in the journal storage; the references re-ran the parallel study's trials to the same values. Exercise 2's
+broken study ended FAILED, its one trial FAILED in MLflow and in Optuna."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from notebook_runs import NotebookRun
 from tutorial_utils.notebooks import read_headline
 from tutorial_utils.parallel_tuning import JOURNAL_FILE, open_storage, split_trials
 
+EXERCISE_PREFIX = "exercise-"
 SEARCH_SPACE = {"depth", "learning_rate", "l2_leaf_reg", "random_strength", "subsample"}
 
 
@@ -49,9 +51,24 @@ def _check_study(run: NotebookRun, runs: list[Run], parent: Run) -> list[float]:
     return sorted(t.value for t in study.trials)
 
 
+def _check_broken_studies(runs: list[Run], broken: list[Run]) -> None:
+    """Exercise 2: per execution, a FAILED parent whose one child FAILED, as did the study's one trial."""
+    assert [p.info.run_name for p in broken] == ["exercise-broken-study"] * 2
+    for parent in broken:
+        assert parent.info.status == "FAILED"
+        children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
+        assert [c.info.status for c in children] == ["FAILED"]
+        study = optuna.load_study(study_name=parent.data.params["study_name"], storage=open_storage(str(JOURNAL_FILE)))
+        assert [t.state.name for t in study.trials] == ["FAIL"]
+
+
 def check(run: NotebookRun) -> None:
     params = run.parameters
-    runs = run.runs()
+    everything = run.runs()
+    broken = [r for r in everything if r.info.run_name.startswith(EXERCISE_PREFIX)]
+    _check_broken_studies(everything, broken)
+    broken_ids = {p.info.run_id for p in broken}
+    runs = [r for r in everything if broken_ids.isdisjoint({r.info.run_id, r.data.tags.get("mlflow.parentRunId")})]
     assert {r.info.status for r in runs} == {"FINISHED"}
     parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
     names = ["parallel-study", "reference-1-worker-1-thread", f"reference-1-worker-{params['CORES']}-threads"]
