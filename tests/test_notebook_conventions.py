@@ -10,6 +10,7 @@ import pytest
 
 from tutorial_utils.notebooks import KERNEL_NAME, parameters_cell, read_headline, read_parameters
 from tutorial_utils.paths import REPO_ROOT, notebook_paths
+from tutorial_utils.student import exercise_count, solution_cells
 
 NOTEBOOKS = notebook_paths()
 FORBIDDEN_IN_OUTPUTS = {
@@ -29,13 +30,24 @@ def notebook(request) -> tuple[Path, nbformat.NotebookNode]:
     return request.param, nbformat.read(request.param, as_version=4)
 
 
-def test_name_title_and_closing_cells(notebook):
+def test_name_title_and_opening_cell(notebook):
     path, nb = notebook
     assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", path.name)
-    first, last = nb.cells[0], nb.cells[-1]
+    first = nb.cells[0]
     assert first.cell_type == "markdown" and first.source.startswith(f"# {path.name[:2]} ")
     assert "What you will learn" in first.source and "Time to run" in first.source and "Builds on" in first.source
-    assert last.cell_type == "markdown" and "## Recap" in last.source and "## Exercises" in last.source
+
+
+def test_closing_recap_exercises_and_one_tagged_solution_per_exercise(notebook):
+    _, nb = notebook
+    solutions = solution_cells(nb)
+    closing = nb.cells[-len(solutions) - 1]
+    assert closing.cell_type == "markdown" and "## Recap" in closing.source and "## Exercises" in closing.source
+    assert 2 <= exercise_count(closing.source) <= 4
+    assert nb.cells[-len(solutions) :] == solutions, "the solution cells close the notebook"
+    assert len(solutions) == exercise_count(closing.source)
+    for number, cell in enumerate(solutions, start=1):
+        assert cell.cell_type == "code" and cell.source.startswith(f"# Solution {number}")
 
 
 def test_parameters_cell_follows_the_imports_and_documents_every_knob(notebook):
