@@ -74,15 +74,15 @@ def _check_failure_demo(runs: list[Run], parent: Run) -> None:
         assert (child.info.status == "FAILED") == ("val_rmse" not in child.data.metrics)
 
 
-def _check_pruning_exercise(exercise_runs: list[Run]) -> None:
-    """Exercise 2: one `exercise-pruning` parent per execution; a pruned trial is KILLED and tagged, the rest
-    FINISHED with their val_rmse; both executions prune the same trials after the same number of trees."""
+def _check_pruning_exercise(exercise_runs: list[Run], n_trials: int) -> None:
+    """Exercise 2: one `exercise-pruning` parent per execution with `n_trials` trials; a pruned trial is KILLED
+    and tagged, the rest FINISHED with their val_rmse; both executions prune the same trials after as many trees."""
     parents = [r for r in exercise_runs if r.info.run_name == "exercise-pruning"]
     assert len(parents) == 2 and {p.info.status for p in parents} == {"FINISHED"}
     executions = [_children(exercise_runs, p) for p in parents]
     assert len(executions[0]) + len(executions[1]) + 2 == len(exercise_runs)
     for children in executions:
-        assert children and all(c.info.run_name.startswith("exercise-trial-") for c in children)
+        assert [c.info.run_name for c in children] == [f"exercise-trial-{n:02d}" for n in range(n_trials)]
         for child in children:
             pruned = child.data.tags["optuna_state"] == "PRUNED"
             assert child.info.status == ("KILLED" if pruned else "FINISHED")
@@ -95,7 +95,8 @@ def _check_pruning_exercise(exercise_runs: list[Run]) -> None:
 def check(run: NotebookRun) -> None:
     every_run = run.runs()
     runs = [r for r in every_run if not r.info.run_name.startswith("exercise-")]
-    _check_pruning_exercise([r for r in every_run if r.info.run_name.startswith("exercise-")])
+    exercise_runs = [r for r in every_run if r.info.run_name.startswith("exercise-")]
+    _check_pruning_exercise(exercise_runs, n_trials=2 * run.parameters["REPRO_TRIALS"])
     tuning = [r for r in runs if r.info.run_name == "catboost-optuna"]
     demos = [r for r in runs if r.info.run_name == "optuna-failure-demo"]
     assert len(tuning) == 2 and len(demos) == 2, "each execution adds one tuning parent and one demo parent"
