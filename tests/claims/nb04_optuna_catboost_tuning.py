@@ -1,5 +1,6 @@
 """What notebook 04 claims: one tuning parent per execution with N_TRIALS child runs, a FAILED demo trial,
-a tagged, loadable final model, and the same study, to the last digit, on both executions."""
+a tagged, loadable final model, and the same study, to the last digit, on both executions. Exercise 2's solution
+adds a pruning study per execution, its parent and trials named `exercise-...`: pruned trials end KILLED."""
 
 from __future__ import annotations
 
@@ -73,8 +74,29 @@ def _check_failure_demo(runs: list[Run], parent: Run) -> None:
         assert (child.info.status == "FAILED") == ("val_rmse" not in child.data.metrics)
 
 
+def _check_pruning_exercise(exercise_runs: list[Run], n_trials: int) -> None:
+    """Exercise 2: one `exercise-pruning` parent per execution with `n_trials` trials; a pruned trial is KILLED
+    and tagged, the rest FINISHED with their val_rmse; both executions prune the same trials after as many trees."""
+    parents = [r for r in exercise_runs if r.info.run_name == "exercise-pruning"]
+    assert len(parents) == 2 and {p.info.status for p in parents} == {"FINISHED"}
+    executions = [_children(exercise_runs, p) for p in parents]
+    assert len(executions[0]) + len(executions[1]) + 2 == len(exercise_runs)
+    for children in executions:
+        assert [c.info.run_name for c in children] == [f"exercise-trial-{n:02d}" for n in range(n_trials)]
+        for child in children:
+            pruned = child.data.tags["optuna_state"] == "PRUNED"
+            assert child.info.status == ("KILLED" if pruned else "FINISHED")
+            assert ("val_rmse" in child.data.metrics) != pruned
+            assert "best_model" not in child.data.tags
+    first, second = ([(c.info.status, c.data.metrics) for c in children] for children in executions)
+    assert first == second
+
+
 def check(run: NotebookRun) -> None:
-    runs = run.runs()
+    every_run = run.runs()
+    runs = [r for r in every_run if not r.info.run_name.startswith("exercise-")]
+    exercise_runs = [r for r in every_run if r.info.run_name.startswith("exercise-")]
+    _check_pruning_exercise(exercise_runs, n_trials=2 * run.parameters["REPRO_TRIALS"])
     tuning = [r for r in runs if r.info.run_name == "catboost-optuna"]
     demos = [r for r in runs if r.info.run_name == "optuna-failure-demo"]
     assert len(tuning) == 2 and len(demos) == 2, "each execution adds one tuning parent and one demo parent"

@@ -1,5 +1,6 @@
 """What notebook 05 claims: one run per execution holding a signed model, its input example, the scaler,
 the figure and the data card; the scaler reloads and transforms like a fresh one; the signature is enforced.
+Exercise 3's solution adds one run per execution, holding the scaler as a model of its own.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from tutorial_utils.data import DIAMONDS_SHA256
 from tutorial_utils.notebooks import read_headline
 
 RUN_NAME = "lasso-signature-artifacts"
+EXERCISE_RUN_NAME = "exercise-scaler-model"
 ARTIFACTS = ["data/data_card.json", "plots/predictions.png", "preprocessing/scaler.skops"]
 
 
@@ -36,9 +38,13 @@ def _artifact_paths(run: NotebookRun, run_id: str) -> list[str]:
 
 def check(run: NotebookRun) -> None:
     params = run.parameters
-    runs = run.runs()
-    # two executions, two runs with the same params and metrics; nothing else in the experiment
+    all_runs = run.runs()
+    runs = [r for r in all_runs if not r.info.run_name.startswith("exercise-")]
+    exercise_runs = [r for r in all_runs if r.info.run_name.startswith("exercise-")]
+    # two executions, two runs with the same params and metrics; nothing else in the experiment but the exercise's
     assert [r.info.run_name for r in runs] == [RUN_NAME] * 2
+    assert [r.info.run_name for r in exercise_runs] == [EXERCISE_RUN_NAME] * 2
+    assert {r.info.status for r in exercise_runs} == {"FINISHED"}
     assert {r.info.status for r in runs} == {"FINISHED"}
     assert runs[0].data.params == runs[1].data.params
     assert runs[0].data.metrics == runs[1].data.metrics
@@ -54,7 +60,8 @@ def check(run: NotebookRun) -> None:
 
     # one logged model per run, with a signature listing every feature and its type, and an input example
     experiment_id = run.experiment().experiment_id
-    models = mlflow.search_logged_models(experiment_ids=[experiment_id], output_format="list")
+    every_model = mlflow.search_logged_models(experiment_ids=[experiment_id], output_format="list")
+    models = [m for m in every_model if m.source_run_id in {r.info.run_id for r in runs}]
     assert sorted(m.source_run_id for m in models) == sorted(r.info.run_id for r in runs)
     model_uri = next(m.model_uri for m in models if m.source_run_id == latest.info.run_id)
     info = mlflow.models.get_model_info(model_uri)
@@ -89,3 +96,10 @@ def check(run: NotebookRun) -> None:
     assert np.isfinite(model.predict(scaled)).all()
     with pytest.raises(MlflowException, match="missing inputs"):
         model.predict(scaled.drop(columns=["carat"]))
+
+    # exercise 3: each exercise run holds the scaler as a model with the sklearn flavor only (no predict, no pyfunc)
+    scaler_models = [m for m in every_model if m.source_run_id in {r.info.run_id for r in exercise_runs}]
+    assert sorted(m.source_run_id for m in scaler_models) == sorted(r.info.run_id for r in exercise_runs)
+    assert {m.name for m in scaler_models} == {"scaler"}
+    assert sorted(mlflow.models.get_model_info(scaler_models[-1].model_uri).flavors) == ["sklearn"]
+    assert len(every_model) == len(models) + len(scaler_models)
