@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 
+import nbformat
 import optuna
 import pytest
 from matplotlib.figure import Figure
@@ -26,6 +28,7 @@ from tutorial_utils.parallel_tuning import (
     worker_command,
     worker_env,
 )
+from tutorial_utils.paths import NOTEBOOKS_DIR
 
 
 def python(code: str) -> list[str]:
@@ -86,6 +89,25 @@ def test_describe_storage_hides_passwords_and_paths(tmp_path):
 
 
 # --- the search space and the model ------------------------------------------------------------------------------
+
+
+def notebook_search_space() -> Callable[[optuna.Trial], dict]:
+    """Notebook 04's `suggest_params`, executed from its cell (the space the course teaches)."""
+    notebook = nbformat.read(NOTEBOOKS_DIR / "04_optuna_catboost_tuning.ipynb", as_version=4)
+    cell = next(c for c in notebook.cells if c.cell_type == "code" and c.source.startswith("def suggest_params("))
+    namespace: dict = {}
+    exec(cell.source, namespace)  # the cell also defines the objective, which is not called
+    return namespace["suggest_params"]
+
+
+def test_workers_search_the_space_notebook_04_teaches():
+    """The worker script cannot import from a notebook, so the space is written twice: they must agree."""
+    spaces = []
+    for suggest in (notebook_search_space(), suggest_catboost_params):
+        trial = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0)).ask()
+        fixed = {k: v for k, v in suggest(trial).items() if k not in trial.params}
+        spaces.append((trial.distributions, trial.params, fixed))
+    assert spaces[0] == spaces[1]
 
 
 def test_search_space_replays_fixed_values_and_keeps_the_fixed_entries():

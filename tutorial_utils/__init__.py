@@ -20,6 +20,7 @@ from tutorial_utils.data import (
 )
 from tutorial_utils.environment import check_environment
 from tutorial_utils.metrics import dollar_rmse, rmse
+from tutorial_utils.model_requirements import model_requirements
 from tutorial_utils.notebooks import show_headline
 from tutorial_utils.plots import plot_data_tour, plot_predictions
 from tutorial_utils.tracking import TrackingLoginRejected, TrackingServerUnavailable, connection_check, setup_tracking
@@ -42,6 +43,7 @@ __all__ = [
     "load_diamonds",
     "load_splits",
     "log_price",
+    "model_requirements",
     "plot_data_tour",
     "plot_predictions",
     "rmse",

@@ -1,7 +1,8 @@
 """Plumbing for notebook 06: a shared Optuna storage, worker processes, and the speed-up table.
 
-The CatBoost search space and trainer live here too, so that the notebook's worker script (and notebook 04)
-train alike; the Optuna and MLflow calls of the lesson stay in the notebook and its worker script.
+The worker script's CatBoost search space and trainer live here too: the space repeats the one notebook 04 teaches
+(a worker cannot import from a notebook; a test keeps the two equal). The Optuna and MLflow calls of the lesson
+stay in the notebook and its worker script.
 """
 
 from __future__ import annotations
