@@ -141,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.postgres:
         check_postgres()
     flags = [flag for flag in ("--quick", "--postgres") if getattr(args, flag[2:])]
-    command = " ".join(["python -m benchmarks", args.benchmark, *flags])
+    repeats = [f"--repeats {args.repeats}"] if args.repeats else []
+    command = " ".join(["python -m benchmarks", args.benchmark, *flags, *repeats])
     for name in names:
         start = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as scratch, postgres_uri(args, name, scratch) as uri:

@@ -76,8 +76,8 @@ def fit_noise(results: dict[str, Any]) -> str:
     return (
         "Why the ratios exceed 1 by more than the logging share: every variant fits the same trees, yet their fit "
         f"time (a study's wall less its time beside the fit) ranged from {_spread(fits)} of its median over the "
-        f"{len(fits)} studies (the `none` variant's own {len(walls)} repeats: {_spread(walls)}), the noise of a "
-        "shared machine. The logging columns are timed inside the study, apart from that noise."
+        f"{len(fits)} studies (the `none` variant's own {len(walls)} repeats: {_spread(walls)}): run-to-run noise "
+        "of the fit, not logging. The logging columns are timed inside the study, apart from that noise."
     )
 
 

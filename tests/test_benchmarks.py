@@ -387,3 +387,10 @@ def test_postgres_flag_and_uri_exclude_each_other(capsys):
     with pytest.raises(SystemExit):
         main(["scale", "--postgres", "--postgres-uri", "postgresql+psycopg2://u@h/db"])
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_command_in_the_results_names_the_repeats(monkeypatch, tmp_path):
+    monkeypatch.setitem(cli.RUNNERS, "repro", lambda args, _: {"repeats": args.repeats})
+    assert main(["repro", "--repeats", "2", "--out", str(tmp_path)]) == 0
+    document = read_results(tmp_path)["repro"]
+    assert document["command"] == "python -m benchmarks repro --repeats 2" and document["results"] == {"repeats": 2}
