@@ -1,4 +1,4 @@
-"""Command line: `python -m benchmarks {overhead,child-runs,scale,repro,all,report} [--quick] [--repeats N]`."""
+"""Command line: `python -m benchmarks {overhead,child-runs,scale,parallel,repro,all,report} [--quick] [--postgres]`."""
 
 from __future__ import annotations
 
@@ -6,20 +6,25 @@ import argparse
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from benchmarks.child_runs import child_run_cost
 from benchmarks.overhead import measure_overhead
+from benchmarks.parallel import measure_parallel
 from benchmarks.report import DOC_PATH, write_report
 from benchmarks.repro import measure_repro
 from benchmarks.results import RESULTS_DIR, results_dir, write_result
 from benchmarks.scale import measure_query, measure_ui_expand
-from benchmarks.stores import store_under_test
+from benchmarks.stores import course_postgres, store_under_test
 from tutorial_utils.paths import store_environment
+from tutorial_utils.postgres import PostgresError, postgres_bin_dir
 
-BENCHMARKS = ["overhead", "child-runs", "scale", "repro"]
+BENCHMARKS = ["overhead", "child-runs", "scale", "parallel", "repro"]
+#: The benchmarks with PostgreSQL variants, which `--postgres` gives a throw-away cluster of the course's own.
+POSTGRES_BENCHMARKS = {"child-runs", "scale"}
 
 
 def bench_overhead(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
@@ -29,10 +34,8 @@ def bench_overhead(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
 
 def store_kinds(args: argparse.Namespace, sqlite_kinds: list[str], postgres_kinds: list[str]) -> list[str]:
-    """The store kinds to measure: embedded SQLite only when quick; PostgreSQL kinds only when its URI is given."""
-    if args.quick:
-        return ["embedded-sqlite"]
-    return [*sqlite_kinds, *(postgres_kinds if args.postgres_uri else [])]
+    """The store kinds to measure: embedded SQLite (quick) or `sqlite_kinds`, then PostgreSQL kinds if it has a URI."""
+    return [*(["embedded-sqlite"] if args.quick else sqlite_kinds), *(postgres_kinds if args.postgres_uri else [])]
 
 
 def bench_child_runs(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
@@ -58,6 +61,13 @@ def bench_scale(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     return results
 
 
+def bench_parallel(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """Item 5, on a fresh embedded store and a journal file in `workdir`."""
+    repeats = args.repeats or (1 if args.quick else 3)
+    with store_environment(workdir):
+        return measure_parallel(quick=args.quick, repeats=repeats, workdir=workdir)
+
+
 def bench_repro(args: argparse.Namespace, _: Path) -> dict[str, Any]:
     """Item 6."""
     return measure_repro(quick=args.quick)
@@ -67,18 +77,51 @@ RUNNERS: dict[str, Callable[[argparse.Namespace, Path], dict[str, Any]]] = {
     "overhead": bench_overhead,
     "child-runs": bench_child_runs,
     "scale": bench_scale,
+    "parallel": bench_parallel,
     "repro": bench_repro,
 }
+
+
+def check_postgres() -> None:
+    """Exit with what to do when `--postgres` cannot find PostgreSQL's programs."""
+    try:
+        postgres_bin_dir()
+    except PostgresError:
+        raise SystemExit(
+            "--postgres starts a throw-away PostgreSQL cluster, but PostgreSQL's initdb and pg_ctl were found "
+            "neither in /usr/lib/postgresql/<version>/bin nor on the PATH. Install the server (Debian/Ubuntu: "
+            "apt-get install postgresql), or pass --postgres-uri postgresql+psycopg2://... for a database you run."
+        ) from None
+
+
+@contextmanager
+def postgres_uri(args: argparse.Namespace, name: str, scratch: str) -> Iterator[str | None]:
+    """The PostgreSQL database benchmark `name` measures: `--postgres-uri`, with `--postgres` a fresh cluster's
+    in `scratch` for the benchmarks that have PostgreSQL variants, else None."""
+    if not (args.postgres and name in POSTGRES_BENCHMARKS):
+        yield args.postgres_uri
+        return
+    Path(scratch).chmod(0o755)  # PostgreSQL runs as the postgres user when we are root, and must reach its folder
+    with course_postgres(Path(scratch) / "postgres") as uri:
+        yield uri
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("benchmark", choices=[*BENCHMARKS, "all", "report"])
     parser.add_argument("--quick", action="store_true", help="the CI smoke subset, results to build/bench/")
-    parser.add_argument("--repeats", type=int, help="repeats of the overhead study (default 5, quick 1)")
-    parser.add_argument("--out", type=Path, help="results folder (default benchmarks/results, quick build/bench)")
     parser.add_argument(
+        "--repeats", type=int, help="repeats of the overhead and parallel studies (default 5 and 3, quick 1)"
+    )
+    parser.add_argument("--out", type=Path, help="results folder (default benchmarks/results, quick build/bench)")
+    postgres = parser.add_mutually_exclusive_group()
+    postgres.add_argument(
         "--postgres-uri", help="also measure this postgresql+psycopg2:// database (scale) and a server on it"
+    )
+    postgres.add_argument(
+        "--postgres",
+        action="store_true",
+        help="the same on a throw-away PostgreSQL cluster started for child-runs and scale (needs initdb, pg_ctl)",
     )
     parser.add_argument("--doc", type=Path, default=DOC_PATH, help="the Markdown file `report` writes")
     return parser
@@ -95,11 +138,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {args.doc}")
         return 0
     names = BENCHMARKS if args.benchmark == "all" else [args.benchmark]
-    command = " ".join(["python -m benchmarks", args.benchmark, *(["--quick"] if args.quick else [])])
+    if args.postgres:
+        check_postgres()
+    flags = [flag for flag in ("--quick", "--postgres") if getattr(args, flag[2:])]
+    repeats = [f"--repeats {args.repeats}"] if args.repeats else []
+    command = " ".join(["python -m benchmarks", args.benchmark, *flags, *repeats])
     for name in names:
         start = time.perf_counter()
-        with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as scratch:
-            data = RUNNERS[name](args, Path(scratch))
+        with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as scratch, postgres_uri(args, name, scratch) as uri:
+            data = RUNNERS[name](argparse.Namespace(**{**vars(args), "postgres_uri": uri}), Path(scratch))
         path = write_result(out, name, data, command=command, quick=args.quick)
         print(f"{name}: wrote {path} in {time.perf_counter() - start:.0f} s")
     return 0

@@ -1,6 +1,7 @@
 """The tracking stores the benchmarks compare: a fresh embedded SQLite store, a local server, or any server URI.
 
-The PostgreSQL variant plugs in here: pass its database URI (`postgresql+psycopg2://...`) to `store_under_test`.
+The PostgreSQL variants plug in here: pass a database URI (`postgresql+psycopg2://...`) to `store_under_test`,
+your own or one of `course_postgres`, a throw-away cluster of the course's own.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import mlflow
 from mlflow.tracking import MlflowClient
 
 from tutorial_utils.mlflow_server import local_server
+from tutorial_utils.postgres import start_cluster
 from tutorial_utils.tracking import ensure_store, get_or_create_experiment, quiet_mlflow
 
 STORE_KINDS = ["embedded-sqlite", "server-sqlite", "postgresql", "server-postgresql"]
@@ -46,6 +48,20 @@ def store_under_test(kind: str, workdir: Path, postgres_uri: str | None = None) 
             yield uri
     else:
         raise ValueError(f"unknown store kind {kind!r}; have {STORE_KINDS}")
+
+
+@contextmanager
+def course_postgres(root: Path) -> Iterator[str]:
+    """The URI of a fresh database on a throw-away PostgreSQL cluster in `root`, stopped afterwards.
+
+    `tutorial_utils.postgres` creates the cluster; run as root, `root`'s parent must be reachable by the
+    `postgres` user. Raises `tutorial_utils.postgres.PostgresError` when PostgreSQL is missing or cannot start.
+    """
+    cluster = start_cluster(root)
+    try:
+        yield cluster.create_database("bench")
+    finally:
+        cluster.stop()
 
 
 def activate(tracking_uri: str, experiment_name: str) -> str:

@@ -11,17 +11,21 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+import benchmarks.__main__ as cli
 from benchmarks.__main__ import main, store_kinds
 from benchmarks.child_runs import child_run_cost
 from benchmarks.notebook_namespace import notebook_namespace, strip_magics
 from benchmarks.overhead import VARIANTS, measure_overhead, summarise, variant_setup
-from benchmarks.report import MISSING, render_report, write_report
+from benchmarks.parallel import measure_parallel, threads_per_worker
+from benchmarks.parallel import summarise as summarise_parallel
+from benchmarks.report import MISSING, fit_noise, parallel_section, render_report, write_report
 from benchmarks.repro import fingerprint
 from benchmarks.results import QUICK_DIR, RESULTS_DIR, read_results, results_dir, write_result
 from benchmarks.scale import populate
 from benchmarks.stats import median, percentile, ratio, timed
 from benchmarks.stores import store_under_test
 from tutorial_utils.mlflow_server import ServerStartError, local_server
+from tutorial_utils.postgres import PostgresError, postgres_bin_dir
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +39,7 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dict]
 
 def test_quick_run_writes_every_benchmark_with_provenance(quick_run):
     documents, _ = quick_run
-    assert sorted(documents) == ["child-runs", "overhead", "repro", "scale"]
+    assert sorted(documents) == ["child-runs", "overhead", "parallel", "repro", "scale"]
     for document in documents.values():
         assert document["quick"] is True and document["command"] == "python -m benchmarks all --quick"
         assert "cores" in document["machine"] and document["versions"]["optuna-integration"]
@@ -63,6 +67,20 @@ def test_quick_child_runs_and_scale_are_sane(quick_run):
     assert "ui" not in quick_run[0]["scale"]["results"]  # no browser in the quick subset
 
 
+def test_quick_parallel_one_and_two_workers_run_the_same_trials(quick_run):
+    results = quick_run[0]["parallel"]["results"]
+    assert (results["n_trials"], results["tuning_iterations"], results["seed"]) == (2, 10, 42)
+    cores = results["cores"]
+    assert {k: (v["workers"], v["threads"]) for k, v in results["studies"].items()} == {
+        "1": (1, cores),
+        "2": (2, max(1, cores // 2)),
+    }
+    (sample,) = results["samples"]
+    assert [len(sample[k]["worker_s"]) for k in ("1", "2")] == [1, 2] and results["same_trials"]
+    assert results["speedup"] == pytest.approx(sample["1"]["wall_s"] / sample["2"]["wall_s"])
+    assert results["efficiency"] == pytest.approx(results["speedup"] / 2)
+
+
 def test_quick_repro_two_executions_agree_and_threads_do_not_matter(quick_run):
     results = quick_run[0]["repro"]["results"]
     first, second = results["executions"]
@@ -75,9 +93,10 @@ def test_quick_repro_two_executions_agree_and_threads_do_not_matter(quick_run):
 def test_report_renders_the_quick_results(quick_run, tmp_path):
     documents, _ = quick_run
     text = render_report(documents, timings=None)
-    assert text.count("(quick smoke subset: not for publication)") == 4
+    assert text.count("(quick smoke subset: not for publication)") == 5
     assert "| `course` |" in text and "| `embedded-sqlite` | 10 |" in text and ": identical;" in text
-    assert "Goal for the course's way" in text
+    assert "Goal for the course's way" in text and "fit time (a study's wall" in text
+    assert "| 2 x " in text and "with the same val_rmse values: yes." in text
 
 
 def test_quick_run_is_a_smoke_test(quick_run):
@@ -102,20 +121,94 @@ def test_render_report_tables_provenance_and_missing_sections():
     assert "| `embedded-sqlite` | 200 | 21.0 | 30.0 |" in text
     assert "Measured with `python -m benchmarks child-runs` on 2026-01-02. " in text
     assert "Machine: CPU X, 2 cores, mlflow 3.17.2, optuna 5.0.0." in text
-    assert text.count(MISSING) == 3  # overhead, scale, repro not measured
-    assert "## 3. Course wall time\n\n| notebook | ... |" in text and "notebook 06" in text
+    assert text.count(MISSING) == 4  # overhead, scale, parallel, repro not measured
+    assert "## 3. Course wall time\n\n| notebook | ... |" in text and f"## 5. Parallel tuning\n\n{MISSING}" in text
 
 
 def test_render_report_overhead_and_ui_rows():
     variant = {"median_wall_s": 236.0, "ratio_to_none": 1.0042, "logging_ms_per_trial": 21.5, "logging_share": 0.0046}
     variants = {"none": {**variant, "repeats": 5}, "course": {**variant, "repeats": 5}}
-    overhead = {"n_trials": 50, "tuning_iterations": 300, "seed": 42, "variants": variants}
+    samples = {"none": [{"wall_s": 236.0, "beside_fit_ms_per_trial": 1.0}]}
+    overhead = {"n_trials": 50, "tuning_iterations": 300, "seed": 42, "variants": variants, "samples": samples}
     ui = {"children": 1000, "expand_s": 1.234, "child_rows_shown": 99}
     scale = {"query": {}, "ui": ui}
     text = render_report({"overhead": _document("overhead", overhead), "scale": _document("scale", scale)}, None)
     assert "| `none` | 236.0 | 1.004 | 21.5 | 0.46% |" in text and "medians of 5 interleaved repeats" in text
     assert "logging under 1% of the study's wall time: met (0.46%)" in text
     assert "1000 children shows its children 1.23 s after" in text and "holds 99 child rows" in text
+
+
+def test_fit_noise_spreads_of_the_fit_and_of_the_baseline():
+    samples = {
+        "none": [{"wall_s": 90.0, "beside_fit_ms_per_trial": 0.0}, {"wall_s": 110.0, "beside_fit_ms_per_trial": 0.0}],
+        "course": [{"wall_s": 121.0, "beside_fit_ms_per_trial": 20.0}],  # fits in 120 s: logging 1 s of 50 trials
+    }
+    text = fit_noise({"n_trials": 50, "samples": samples})
+    assert "ranged from 82% to 109% of its median over the 3 studies" in text
+    assert "the `none` variant's own 2 repeats: 90% to 110%" in text
+
+
+def _parallel_samples(*walls: tuple[float, float], values: str = "v") -> list[dict]:
+    return [
+        {
+            str(workers): {
+                "workers": workers,
+                "threads": 2 // workers,
+                "wall_s": wall,
+                "n_trials": 12,
+                "values_sha256": values,
+            }
+            for workers, wall in zip((1, 2), pair, strict=True)
+        }
+        for pair in walls
+    ]
+
+
+def test_parallel_summary_medians_speedup_efficiency():
+    summary = summarise_parallel(_parallel_samples((20.0, 25.0), (22.0, 20.0), (30.0, 21.0)), n_trials=12)
+    assert summary["studies"]["1"] == {
+        "workers": 1,
+        "threads": 2,
+        "median_wall_s": 22.0,
+        "min_wall_s": 20.0,
+        "max_wall_s": 30.0,
+    }
+    assert summary["studies"]["2"]["median_wall_s"] == 21.0 and summary["studies"]["2"]["threads"] == 1
+    assert summary["speedup"] == pytest.approx(22 / 21) and summary["efficiency"] == pytest.approx(11 / 21)
+    assert summary["same_trials"] is True
+
+
+def test_parallel_summary_flags_different_trials_and_refuses_nothing():
+    samples = _parallel_samples((20.0, 25.0))
+    samples[0]["2"]["values_sha256"] = "other"
+    assert summarise_parallel(samples, n_trials=12)["same_trials"] is False
+    assert summarise_parallel(_parallel_samples((20.0, 25.0)), n_trials=11)["same_trials"] is False
+    with pytest.raises(ValueError, match="no parallel samples"):
+        summarise_parallel([], n_trials=12)
+
+
+def test_threads_per_worker_shares_the_cores():
+    assert [threads_per_worker(4, w) for w in (1, 2, 3, 8)] == [4, 2, 1, 1]
+    with pytest.raises(ValueError, match="cores and workers must be at least 1"):
+        threads_per_worker(2, 0)
+    with pytest.raises(ValueError, match="repeats must be at least 1"):
+        measure_parallel(quick=True, repeats=0, workdir=Path("unused"))
+
+
+def test_parallel_section_renders_the_table_and_the_verdict():
+    results = {
+        "n_trials": 12,
+        "tuning_iterations": 200,
+        "seed": 42,
+        "cores": 2,
+        **summarise_parallel(_parallel_samples((21.0, 22.0), (23.0, 21.9), (22.5, 24.0)), n_trials=12),
+        "samples": [{}, {}, {}],
+    }
+    text = parallel_section(results)
+    assert "| 1 x 2 | 22.5 | 21.0 | 23.0 |" in text and "| 2 x 1 | 22.0 | 21.9 | 24.0 |" in text
+    assert "Speed-up (1 worker's median wall / 2 workers'): 1.02; efficiency (speed-up / workers): 0.51." in text
+    assert "Medians of 3 interleaved repeats" in text and "same val_rmse values: yes." in text
+    assert "same val_rmse values: NO." in parallel_section({**results, "same_trials": False})
 
 
 def test_write_result_and_report_round_trip(tmp_path):
@@ -254,9 +347,50 @@ def test_cli_refuses_zero_repeats():
         main(["overhead", "--repeats", "0"])
 
 
-def test_postgres_kinds_join_only_full_runs_with_a_uri():
+def test_postgres_kinds_join_when_there_is_a_uri():
     uri = "postgresql+psycopg2://u@127.0.0.1/db"
     kinds = (["server-sqlite"], ["postgresql"])
-    assert store_kinds(Namespace(quick=True, postgres_uri=uri), *kinds) == ["embedded-sqlite"]
+    assert store_kinds(Namespace(quick=True, postgres_uri=None), *kinds) == ["embedded-sqlite"]
+    assert store_kinds(Namespace(quick=True, postgres_uri=uri), *kinds) == ["embedded-sqlite", "postgresql"]
     assert store_kinds(Namespace(quick=False, postgres_uri=None), *kinds) == ["server-sqlite"]
     assert store_kinds(Namespace(quick=False, postgres_uri=uri), *kinds) == ["server-sqlite", "postgresql"]
+
+
+def _has_postgres() -> bool:
+    try:
+        postgres_bin_dir()
+    except PostgresError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _has_postgres(), reason="PostgreSQL's initdb and pg_ctl are not installed")
+def test_quick_scale_on_a_throwaway_postgres_cluster(tmp_path):
+    assert main(["scale", "--quick", "--postgres", "--out", str(tmp_path)]) == 0
+    document = read_results(tmp_path)["scale"]
+    assert document["command"] == "python -m benchmarks scale --quick --postgres"
+    assert list(document["results"]["query"]) == ["embedded-sqlite", "postgresql"]
+    assert document["results"]["query"]["postgresql"]["runs"] == 33
+
+
+def test_postgres_flag_says_what_to_do_without_postgres(monkeypatch, tmp_path):
+    def missing() -> Path:
+        raise PostgresError("initdb not found")
+
+    monkeypatch.setattr(cli, "postgres_bin_dir", missing)
+    with pytest.raises(SystemExit, match=r"initdb and pg_ctl were found neither .* or pass --postgres-uri"):
+        main(["scale", "--quick", "--postgres", "--out", str(tmp_path)])
+    assert not list(tmp_path.iterdir())  # refused before measuring anything
+
+
+def test_postgres_flag_and_uri_exclude_each_other(capsys):
+    with pytest.raises(SystemExit):
+        main(["scale", "--postgres", "--postgres-uri", "postgresql+psycopg2://u@h/db"])
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_command_in_the_results_names_the_repeats(monkeypatch, tmp_path):
+    monkeypatch.setitem(cli.RUNNERS, "repro", lambda args, _: {"repeats": args.repeats})
+    assert main(["repro", "--repeats", "2", "--out", str(tmp_path)]) == 0
+    document = read_results(tmp_path)["repro"]
+    assert document["command"] == "python -m benchmarks repro --repeats 2" and document["results"] == {"repeats": 2}

@@ -1,0 +1,111 @@
+"""Item 5: one shared Optuna study (JournalStorage) run by 1 worker process, then by 2, with notebook 06's own code.
+
+The notebook's cells run up to its `run_study` (parent run, study created in the storage, worker processes of
+`notebooks/workers/tune_worker.py`, wall time of the workers). Both sides get the same cores: each worker has
+`CORES // workers` CatBoost threads. The very first study samples its trials (seeded TPE); every later study
+replays those parameters (`study.enqueue_trial`, as the notebook's reference studies do), so all do the same work.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import optuna
+
+from benchmarks.notebook_namespace import notebook_namespace
+from benchmarks.repro import fingerprint
+from benchmarks.stats import median, ratio
+from tutorial_utils.paths import NOTEBOOKS_DIR
+
+PARALLEL_NOTEBOOK = NOTEBOOKS_DIR / "06_parallel_tuning.ipynb"
+WORKER_COUNTS = (1, 2)
+QUICK_OVERRIDES = {"N_TRIALS": 2, "TUNING_ITERATIONS": 10}
+
+
+def threads_per_worker(cores: int, workers: int) -> int:
+    """CatBoost threads of each of `workers` processes sharing `cores` (at least 1), as notebook 06 computes them."""
+    if cores < 1 or workers < 1:
+        raise ValueError(f"cores and workers must be at least 1, got {cores} and {workers}")
+    return max(1, cores // workers)
+
+
+def run_sample(ns: dict[str, Any], workers: int, replay: Sequence[dict[str, Any]]) -> tuple[dict[str, Any], list]:
+    """One study through the notebook's `run_study`: its sample (wall and per-worker seconds, trial count, best
+    value, fingerprint of the sorted trial values) and the parameters of its trials."""
+    threads = threads_per_worker(ns["CORES"], workers)
+    study, _, results, wall = ns["run_study"](f"bench-{workers}-workers", workers, threads, replay)
+    values = sorted(trial.value for trial in study.trials)
+    sample = {
+        "workers": workers,
+        "threads": threads,
+        "wall_s": wall,
+        "worker_s": [result.seconds for result in results],
+        "n_trials": len(study.trials),
+        "best_value": study.best_value,
+        "values_sha256": fingerprint({"values": values}),
+    }
+    return sample, [trial.params for trial in study.trials]
+
+
+def summarise(samples: list[dict[str, dict[str, Any]]], n_trials: int) -> dict[str, Any]:
+    """Median wall per worker count, speed-up (1 worker's median / 2 workers'), efficiency (speed-up / workers),
+    and whether every study evaluated the same `n_trials` trials with the same values."""
+    if not samples:
+        raise ValueError("no parallel samples to summarise: the benchmark measured nothing")
+    studies = {}
+    for key in samples[0]:
+        runs = [sample[key] for sample in samples]
+        walls = [run["wall_s"] for run in runs]
+        studies[key] = {
+            "workers": runs[0]["workers"],
+            "threads": runs[0]["threads"],
+            "median_wall_s": median(walls),
+            "min_wall_s": min(walls),
+            "max_wall_s": max(walls),
+        }
+    parallel = studies[str(WORKER_COUNTS[-1])]
+    speedup = ratio(studies[str(WORKER_COUNTS[0])]["median_wall_s"], parallel["median_wall_s"])
+    runs = [run for sample in samples for run in sample.values()]
+    same = all(run["n_trials"] == n_trials for run in runs) and len({run["values_sha256"] for run in runs}) == 1
+    return {
+        "studies": studies,
+        "speedup": speedup,
+        "efficiency": speedup / parallel["workers"],
+        "same_trials": same,
+    }
+
+
+def measure_parallel(*, quick: bool, repeats: int, workdir: Path) -> dict[str, Any]:
+    """`repeats` interleaved rounds of a 1-worker and a 2-worker study on a JournalStorage file in `workdir`.
+
+    The notebook's full-budget trials and trees (quick: a tiny study), its seed, CORES = this machine's cores.
+    Expects `COURSE_STORE_DIR` to name a fresh folder (the caller owns it).
+    """
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    overrides = {
+        **(QUICK_OVERRIDES if quick else {}),
+        "CORES": os.cpu_count() or 1,
+        "STORAGE_URL": str(workdir / "parallel.journal"),
+    }
+    ns = notebook_namespace(PARALLEL_NOTEBOOK, "run_study", overrides)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    samples: list[dict[str, dict[str, Any]]] = []
+    replay: list = []
+    for _ in range(repeats):
+        sample = {}
+        for workers in WORKER_COUNTS:
+            sample[str(workers)], params = run_sample(ns, workers, replay)
+            replay = replay or params  # the first study's trials, replayed by every later one
+        samples.append(sample)
+    return {
+        "n_trials": ns["N_TRIALS"],
+        "tuning_iterations": ns["TUNING_ITERATIONS"],
+        "seed": ns["SEED"],
+        "cores": ns["CORES"],
+        **summarise(samples, ns["N_TRIALS"]),
+        "samples": samples,
+    }
