@@ -64,7 +64,7 @@ export: $(STAMP) ## every run of the store in force (MLFLOW_TRACKING_URI, else l
 
 bench: $(STAMP) ## the benchmarks, on a quiet machine (about 1.5 h): JSON in benchmarks/results, docs/benchmarks.md
 	$(PY) -m tutorial_utils.course timings --repeats $(REPEATS)
-	$(PY) -m benchmarks all
+	$(PY) -m benchmarks all --postgres
 	$(PY) -m benchmarks report
 
 lock: $(STAMP) ## rewrite constraints.txt from the current .venv (after changing a version on purpose)
