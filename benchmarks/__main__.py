@@ -1,4 +1,4 @@
-"""Command line: `python -m benchmarks {overhead,child-runs,scale,parallel,repro,all,report} [--quick] [--postgres]`."""
+"""Command line: `python -m benchmarks {yardstick,overhead,child-runs,scale,parallel,repro,all,report} [--quick]`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,16 @@ from benchmarks.scale import measure_query, measure_ui_expand
 from benchmarks.stores import course_postgres, store_under_test
 from tutorial_utils.paths import store_environment
 from tutorial_utils.postgres import PostgresError, postgres_bin_dir
+from tutorial_utils.yardstick import measure_elsewhere
 
-BENCHMARKS = ["overhead", "child-runs", "scale", "parallel", "repro"]
+BENCHMARKS = ["yardstick", "overhead", "child-runs", "scale", "parallel", "repro"]
 #: The benchmarks with PostgreSQL variants, which `--postgres` gives a throw-away cluster of the course's own.
 POSTGRES_BENCHMARKS = {"child-runs", "scale"}
+
+
+def bench_yardstick(args: argparse.Namespace, _: Path) -> dict[str, Any]:
+    """The machine's speed on the day (first in `all`), in a process of its own."""
+    return asdict(measure_elsewhere(quick=args.quick))
 
 
 def bench_overhead(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
@@ -74,6 +81,7 @@ def bench_repro(args: argparse.Namespace, _: Path) -> dict[str, Any]:
 
 
 RUNNERS: dict[str, Callable[[argparse.Namespace, Path], dict[str, Any]]] = {
+    "yardstick": bench_yardstick,
     "overhead": bench_overhead,
     "child-runs": bench_child_runs,
     "scale": bench_scale,

@@ -8,6 +8,7 @@ from typing import Any
 from benchmarks.results import read_results
 from benchmarks.stats import median
 from tutorial_utils.paths import DOCS_DIR
+from tutorial_utils.yardstick import Yardstick
 
 DOC_PATH = DOCS_DIR / "benchmarks.md"
 TIMINGS_DOC = DOCS_DIR / "timings.md"
@@ -142,6 +143,15 @@ def parallel_section(results: dict[str, Any]) -> str:
     )
 
 
+def yardstick_section(document: dict[str, Any]) -> str:
+    """The yardstick's two times, why they matter, and their provenance."""
+    stick = Yardstick(**document["results"])
+    return (
+        f"{stick.describe()[0].upper()}{stick.describe()[1:]}. Shared machines differ from one session to the next, "
+        "so compare your own yardstick before you compare your timings with these.\n\n" + provenance(document)
+    )
+
+
 def repro_section(results: dict[str, Any]) -> str:
     first, second = results["executions"]
     verdict = "identical" if results["identical"] else "DIFFERENT"
@@ -179,6 +189,8 @@ SECTIONS = [
 def render_report(documents: dict[str, dict[str, Any]], timings: str | None) -> str:
     """The whole page: one section per benchmark (or a note that it has not run) and the course timings."""
     parts = ["# Benchmarks", "Every number below comes from a command in this repository; `make bench` reruns them."]
+    yardstick = documents.get("yardstick")
+    parts.append(f"## Machine speed on the day\n\n{yardstick_section(yardstick) if yardstick else MISSING}")
     for title, name, render in SECTIONS:
         document = documents.get(name)
         body = f"{render(document['results'])}\n\n{provenance(document)}" if document else MISSING

@@ -39,10 +39,15 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dict]
 
 def test_quick_run_writes_every_benchmark_with_provenance(quick_run):
     documents, _ = quick_run
-    assert sorted(documents) == ["child-runs", "overhead", "parallel", "repro", "scale"]
+    assert sorted(documents) == ["child-runs", "overhead", "parallel", "repro", "scale", "yardstick"]
     for document in documents.values():
         assert document["quick"] is True and document["command"] == "python -m benchmarks all --quick"
         assert "cores" in document["machine"] and document["versions"]["optuna-integration"]
+
+
+def test_quick_yardstick_times_both_workloads(quick_run):
+    results = quick_run[0]["yardstick"]["results"]
+    assert 0 < results["fit_s"] < 60 and 0 < results["child_run_ms"] < 1000
 
 
 def test_quick_overhead_fits_the_same_trials_in_every_variant(quick_run):
@@ -93,7 +98,8 @@ def test_quick_repro_two_executions_agree_and_threads_do_not_matter(quick_run):
 def test_report_renders_the_quick_results(quick_run, tmp_path):
     documents, _ = quick_run
     text = render_report(documents, timings=None)
-    assert text.count("(quick smoke subset: not for publication)") == 5
+    assert text.count("(quick smoke subset: not for publication)") == 6
+    assert "## Machine speed on the day\n\nYardstick (`python -m tutorial_utils.yardstick`): a fixed CatBoost" in text
     assert "| `course` |" in text and "| `embedded-sqlite` | 10 |" in text and ": identical;" in text
     assert "Goal for the course's way" in text and "fit time (a study's wall" in text
     assert "| 2 x " in text and "with the same val_rmse values: yes." in text
@@ -121,7 +127,7 @@ def test_render_report_tables_provenance_and_missing_sections():
     assert "| `embedded-sqlite` | 200 | 21.0 | 30.0 |" in text
     assert "Measured with `python -m benchmarks child-runs` on 2026-01-02. " in text
     assert "Machine: CPU X, 2 cores, mlflow 3.17.2, optuna 5.0.0." in text
-    assert text.count(MISSING) == 4  # overhead, scale, parallel, repro not measured
+    assert text.count(MISSING) == 5  # yardstick, overhead, scale, parallel, repro not measured
     assert "## 3. Course wall time\n\n| notebook | ... |" in text and f"## 5. Parallel tuning\n\n{MISSING}" in text
 
 
