@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,9 @@ from tutorial_utils.yardstick import Yardstick
 DOC_PATH = DOCS_DIR / "benchmarks.md"
 TIMINGS_DOC = DOCS_DIR / "timings.md"
 MISSING = "_Not measured yet: run `make bench`._"
+#: The issue's goals for the whole course, in seconds: every notebook from a cold kernel, one after the other.
+WALL_TIME_GOALS = {"full": 360, "small": 90}
+TOTAL_ROW = re.compile(r"^\| \*\*total\*\* \| \*\*(\d+)\*\* \| \*\*(\d+)\*\* \|$", re.MULTILINE)
 OVERHEAD_GOAL = 0.01
 VARIANTS_LEGEND = (
     "Variants: `none` no tracking; `course` the notebook's objective (a child run per trial, `log_params` + "
@@ -143,6 +147,23 @@ def parallel_section(results: dict[str, Any]) -> str:
     )
 
 
+def timings_section(timings: str) -> str:
+    """The timings table, then each budget's total against its goal (read from the table's total row)."""
+    total = TOTAL_ROW.search(timings)
+    if total is None:
+        raise ValueError("the timings table has no '| **total** | **S** | **F** |' row: rerun `make timings`")
+    measured = {"small": int(total[1]), "full": int(total[2])}
+    verdicts = [
+        f"the {budget} budget under {goal} s: {'met' if measured[budget] < goal else 'missed'} ({measured[budget]} s)"
+        for budget, goal in WALL_TIME_GOALS.items()
+    ]
+    return (
+        f"{timings}\n\nGoals on this 2-core machine: {'; '.join(verdicts)}. Where the time goes: `make course` "
+        "prints, next to each notebook's seconds, its start-up (starting the kernel and importing MLflow and the "
+        "rest, before the lesson's own work)."
+    )
+
+
 def yardstick_section(document: dict[str, Any]) -> str:
     """The yardstick's two times, why they matter, and their provenance."""
     stick = Yardstick(**document["results"])
@@ -196,7 +217,7 @@ def render_report(documents: dict[str, dict[str, Any]], timings: str | None) -> 
         body = f"{render(document['results'])}\n\n{provenance(document)}" if document else MISSING
         parts.append(f"## {title}\n\n{body}")
         if name == "child-runs":
-            parts.append(f"## 3. Course wall time\n\n{timings or MISSING}")
+            parts.append(f"## 3. Course wall time\n\n{timings_section(timings) if timings else MISSING}")
     return "\n\n".join(parts) + "\n"
 
 

@@ -18,7 +18,7 @@ from benchmarks.notebook_namespace import notebook_namespace, strip_magics
 from benchmarks.overhead import VARIANTS, measure_overhead, summarise, variant_setup
 from benchmarks.parallel import measure_parallel, threads_per_worker
 from benchmarks.parallel import summarise as summarise_parallel
-from benchmarks.report import MISSING, fit_noise, parallel_section, render_report, write_report
+from benchmarks.report import MISSING, fit_noise, parallel_section, render_report, timings_section, write_report
 from benchmarks.repro import fingerprint
 from benchmarks.results import QUICK_DIR, RESULTS_DIR, read_results, results_dir, write_result
 from benchmarks.scale import populate
@@ -123,12 +123,19 @@ def _document(name: str, results: dict) -> dict:
 
 def test_render_report_tables_provenance_and_missing_sections():
     child = {"embedded-sqlite": {"n_children": 200, "median_ms": 21.04, "p90_ms": 30.0}}
-    text = render_report({"child-runs": _document("child-runs", child)}, timings="| notebook | ... |")
+    timings = "| notebook | small budget (s) | full budget (s) |\n| **total** | **95** | **350** |"
+    text = render_report({"child-runs": _document("child-runs", child)}, timings=timings)
     assert "| `embedded-sqlite` | 200 | 21.0 | 30.0 |" in text
     assert "Measured with `python -m benchmarks child-runs` on 2026-01-02. " in text
     assert "Machine: CPU X, 2 cores, mlflow 3.17.2, optuna 5.0.0." in text
     assert text.count(MISSING) == 5  # yardstick, overhead, scale, parallel, repro not measured
-    assert "## 3. Course wall time\n\n| notebook | ... |" in text and f"## 5. Parallel tuning\n\n{MISSING}" in text
+    assert f"## 3. Course wall time\n\n{timings}\n\nGoals" in text and f"## 5. Parallel tuning\n\n{MISSING}" in text
+    assert "the full budget under 360 s: met (350 s); the small budget under 90 s: missed (95 s)." in text
+
+
+def test_timings_without_a_total_row_are_refused():
+    with pytest.raises(ValueError, match=r"no .* row: rerun `make timings`"):
+        timings_section("| notebook | small budget (s) | full budget (s) |")
 
 
 def test_render_report_overhead_and_ui_rows():

@@ -24,15 +24,16 @@ def _tiny_notebook(path, code):
 def test_format_results_lists_status_seconds_headline_and_total():
     table = course.format_results(
         [
-            course.NotebookResult("00_a.ipynb", True, 12.34, "val_rmse = 0.1"),
+            course.NotebookResult("00_a.ipynb", True, 12.34, "val_rmse = 0.1", startup=5.06),
             course.NotebookResult("01_b", False, 1.0, ""),
         ]
     )
     lines = table.splitlines()
-    assert lines[0].split() == ["notebook", "status", "seconds", "headline"]
-    assert lines[2].split() == ["00_a.ipynb", "ok", "12.3", "val_rmse", "=", "0.1"]
-    assert lines[3].split() == ["01_b", "FAILED", "1.0"]
-    assert lines[-1].split() == ["total", "1/2", "ok", "13.3"]
+    assert lines[0].split() == ["notebook", "status", "seconds", "start-up", "headline"]
+    assert lines[2].split() == ["00_a.ipynb", "ok", "12.3", "5.1", "val_rmse", "=", "0.1"]
+    assert lines[3].split() == ["01_b", "FAILED", "1.0", "0.0"]
+    assert lines[4].split() == ["total", "1/2", "ok", "13.3", "5.1"]
+    assert lines[5].startswith("(start-up: starting the kernel")
 
 
 def test_run_executes_reports_and_fails_when_a_notebook_fails(tmp_path, monkeypatch, capsys):
@@ -44,7 +45,8 @@ def test_run_executes_reports_and_fails_when_a_notebook_fails(tmp_path, monkeypa
     assert code == 1
     assert "01_bad.ipynb FAILED: " in printed and "deliberate" in printed
     rows = {line.split()[0]: line.split() for line in printed.splitlines() if line.startswith(("00_", "01_"))}
-    assert rows["00_good.ipynb"][1] == "ok" and rows["00_good.ipynb"][3:] == ["seed", "=", "2.0000"]
+    assert rows["00_good.ipynb"][1] == "ok" and rows["00_good.ipynb"][4:] == ["seed", "=", "2.0000"]
+    assert 0 < float(rows["00_good.ipynb"][3]) < float(rows["00_good.ipynb"][2])  # start-up, part of the seconds
     assert rows["01_bad.ipynb"][1] == "FAILED"
     assert (tmp_path / "out" / "01_bad.ipynb").is_file()  # the partly executed notebook is kept
     assert "make ui" in printed

@@ -59,3 +59,21 @@ def test_clean_metadata_drops_execution_records_and_names_the_kernel():
     assert "papermill" not in cleaned.metadata
     assert cleaned.metadata.kernelspec["name"] == notebooks.KERNEL_NAME
     assert cleaned.cells[0].metadata == {"tags": ["a"]}
+
+
+def _timed_cell(cell, seconds):
+    cell.metadata["papermill"] = {"duration": seconds}
+    return cell
+
+
+def test_startup_is_the_unaccounted_wall_time_plus_the_imports_cell():
+    executed = new_notebook(
+        cells=[
+            _timed_cell(new_markdown_cell("# title"), None),
+            _timed_cell(new_code_cell("import mlflow"), 3.0),
+            _timed_cell(new_code_cell("fit()"), 10.0),
+        ]
+    )
+    assert notebooks.startup_seconds(executed, wall_seconds=15.5) == pytest.approx(2.5 + 3.0)
+    assert notebooks.startup_seconds(executed, wall_seconds=12.0) == pytest.approx(3.0)  # never negative
+    assert notebooks.startup_seconds(new_notebook(cells=[new_markdown_cell("x")]), wall_seconds=2.0) == 2.0
