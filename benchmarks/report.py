@@ -67,7 +67,7 @@ def overhead_section(results: dict[str, Any]) -> str:
 
 
 def fit_noise(results: dict[str, Any]) -> str:
-    """Why whole-study ratios exceed 1 + the logging share: the spread of the fit time itself, from the samples.
+    """Why whole-study ratios stray from 1 + the logging share: the spread of the fit time itself, from the samples.
 
     A sample's fit time is its wall time less its time beside the fit; every variant fits the same trees.
     """
@@ -79,7 +79,7 @@ def fit_noise(results: dict[str, Any]) -> str:
     ]
     walls = [s["wall_s"] for s in results["samples"]["none"]]
     return (
-        "Why the ratios exceed 1 by more than the logging share: every variant fits the same trees, yet their fit "
+        "Why the ratios stray from 1 by more than the logging share: every variant fits the same trees, yet their fit "
         f"time (a study's wall less its time beside the fit) ranged from {_spread(fits)} of its median over the "
         f"{len(fits)} studies (the `none` variant's own {len(walls)} repeats: {_spread(walls)}): run-to-run noise "
         "of the fit, not logging. The logging columns are timed inside the study, apart from that noise."
