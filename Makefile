@@ -62,7 +62,7 @@ screenshots: $(STAMP) ## the README's pictures of the MLflow UI, from notebook 0
 export: $(STAMP) ## every run of the store in force (MLFLOW_TRACKING_URI, else local) to CSV files in build/export/
 	$(PY) -m tutorial_utils.course export
 
-bench: $(STAMP) ## the benchmarks, on a quiet machine (about 1.5 h): JSON in benchmarks/results, docs/benchmarks.md
+bench: $(STAMP) ## the benchmarks, on a quiet machine (about 2 h): JSON in benchmarks/results, docs/benchmarks.md
 	$(PY) -m tutorial_utils.course timings --repeats $(REPEATS)
 	$(PY) -m benchmarks all --postgres
 	$(PY) -m benchmarks report
