@@ -111,8 +111,7 @@ def startup_seconds(executed: nbformat.NotebookNode, wall_seconds: float) -> flo
     """Of an execution's `wall_seconds`, what went before the lesson: starting the kernel (the wall time no cell
     accounts for) and the first code cell, the imports. Read from papermill's per-cell durations."""
     durations = [cell.metadata.get("papermill", {}).get("duration") or 0.0 for cell in executed.cells]
-    first_code = next((cell for cell in executed.cells if cell.cell_type == "code"), None)
-    imports = first_code.metadata.get("papermill", {}).get("duration") or 0.0 if first_code else 0.0
+    imports = next((d for cell, d in zip(executed.cells, durations, strict=True) if cell.cell_type == "code"), 0.0)
     return max(0.0, wall_seconds - sum(durations)) + imports
 
 

@@ -1,4 +1,4 @@
-"""A yardstick of the machine's speed, recorded next to every published timing.
+"""A yardstick of the machine's speed: the first of the benchmarks (`make bench`), or on its own.
 
 On the course's 2-core machine type, unchanged notebooks ran 30% to 50% slower, and a child run took twice as long,
 in one session than in another a few hours before. Two fixed workloads, timed alongside a measurement, say how fast
