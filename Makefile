@@ -22,13 +22,13 @@ help: ## list the verbs
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -m venv $(VENV) || { echo "'$(PYTHON) -m venv' failed. On Debian/Ubuntu: sudo apt-get install python3-venv"; exit 1; }
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
-	$(PY) -m tutorial_utils.course kernel
+	$(PY) -m course_tools kernel
 	@touch $@
 
 install: $(STAMP) ## create .venv with the pinned versions and register the course kernel
 
 course: $(STAMP) ## run every notebook headlessly on the local store (BUDGET=small|full), then summarise
-	$(PY) -m tutorial_utils.course run --budget $(BUDGET) $(NOTEBOOKS)
+	$(PY) -m course_tools run --budget $(BUDGET) $(NOTEBOOKS)
 
 test: $(STAMP) ## ruff, unit tests, notebook runs with store checks, nbval on the committed outputs
 	$(VENV)/bin/ruff check .
@@ -39,31 +39,31 @@ lab: $(STAMP) ## JupyterLab on the notebooks, with the course kernel
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks --ServerApp.ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root)
 
 ui: $(STAMP) ## the MLflow UI on the course store at http://127.0.0.1:5000 (PORT=... to move it)
-	$(PY) -m tutorial_utils.course ui --port $(PORT)
+	$(PY) -m course_tools ui --port $(PORT)
 
 server: $(STAMP) ## the workshop tracking server: basic auth, PostgreSQL (BACKEND=sqlite), HOST=127.0.0.1, PORT
-	$(PY) -m tutorial_utils.workshop_server --backend $(BACKEND) --host $(HOST) --port $(PORT)
+	$(PY) -m course_tools.workshop.server --backend $(BACKEND) --host $(HOST) --port $(PORT)
 
 roster: $(STAMP) ## a user per name in ROSTER=attendees.csv on the server (HOST, PORT); passwords to workshop_data/
-	$(PY) -m tutorial_utils.roster $(ROSTER) --host $(HOST) --port $(PORT) $(if $(SERVER_URI),--uri $(SERVER_URI))
+	$(PY) -m course_tools.workshop.roster $(ROSTER) --host $(HOST) --port $(PORT) $(if $(SERVER_URI),--uri $(SERVER_URI))
 
 render: $(STAMP) ## re-execute the notebooks in place (full budget, fresh store, clean metadata)
-	$(PY) -m tutorial_utils.course render $(NOTEBOOKS)
+	$(PY) -m course_tools render $(NOTEBOOKS)
 
 student: $(STAMP) ## student copies of the notebooks, solutions swapped for empty answer cells, in build/student/
-	$(PY) -m tutorial_utils.course student
+	$(PY) -m course_tools student
 
 timings: $(STAMP) ## time every notebook at both budgets from a cold kernel; writes docs/timings.md (REPEATS=N: medians)
-	$(PY) -m tutorial_utils.course timings --repeats $(REPEATS)
+	$(PY) -m course_tools timings --repeats $(REPEATS)
 
 screenshots: $(STAMP) ## the README's pictures of the MLflow UI, from notebook 02 on a throwaway server, in Chromium
-	$(PY) -m tutorial_utils.course screenshots
+	$(PY) -m course_tools screenshots
 
 export: $(STAMP) ## every run of the store in force (MLFLOW_TRACKING_URI, else local) to CSV files in build/export/
-	$(PY) -m tutorial_utils.course export
+	$(PY) -m course_tools export
 
 bench: $(STAMP) ## the benchmarks, on a quiet machine (about 2 h): JSON in benchmarks/results, docs/benchmarks.md
-	$(PY) -m tutorial_utils.course timings --repeats $(REPEATS)
+	$(PY) -m course_tools timings --repeats $(REPEATS)
 	$(PY) -m benchmarks all --postgres
 	$(PY) -m benchmarks report
 

@@ -20,9 +20,9 @@ from benchmarks.repro import measure_repro
 from benchmarks.results import RESULTS_DIR, results_dir, write_result
 from benchmarks.scale import measure_query, measure_ui_expand
 from benchmarks.stores import course_postgres, store_under_test
-from tutorial_utils.paths import store_environment
-from tutorial_utils.postgres import PostgresError, postgres_bin_dir
-from tutorial_utils.yardstick import measure_elsewhere
+from benchmarks.yardstick import measure_elsewhere
+from course_tools.paths import store_environment
+from course_tools.workshop.postgres import PostgresError, postgres_bin_dir
 
 BENCHMARKS = ["yardstick", "overhead", "child-runs", "scale", "parallel", "repro"]
 #: The benchmarks with PostgreSQL variants, which `--postgres` gives a throw-away cluster of the course's own.

@@ -6,7 +6,7 @@ from typing import Any
 
 from benchmarks.stats import median, percentile
 from benchmarks.stores import activate
-from tutorial_utils.yardstick import child_run_seconds
+from benchmarks.yardstick import child_run_seconds
 
 
 def child_run_cost(tracking_uri: str, n_children: int) -> dict[str, Any]:

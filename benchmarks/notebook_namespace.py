@@ -11,7 +11,7 @@ from typing import Any
 
 import nbformat
 
-from tutorial_utils.notebooks import parameters_cell
+from course_tools.notebooks import parameters_cell
 from tutorial_utils.paths import NOTEBOOKS_DIR
 
 STUDY_NOTEBOOK = NOTEBOOKS_DIR / "04_optuna_catboost_tuning.ipynb"

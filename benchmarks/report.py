@@ -8,8 +8,8 @@ from typing import Any
 
 from benchmarks.results import read_results
 from benchmarks.stats import median
-from tutorial_utils.paths import DOCS_DIR
-from tutorial_utils.yardstick import Yardstick
+from benchmarks.yardstick import Yardstick
+from course_tools.paths import DOCS_DIR
 
 DOC_PATH = DOCS_DIR / "benchmarks.md"
 TIMINGS_DOC = DOCS_DIR / "timings.md"

@@ -14,8 +14,8 @@ from mlflow.tracking import MlflowClient
 from benchmarks.notebook_namespace import STUDY_NOTEBOOK, notebook_namespace
 from benchmarks.overhead import plain_objective
 from benchmarks.stores import sqlite_uri
-from tutorial_utils.notebooks import execute_notebook, small_budget
-from tutorial_utils.paths import store_environment
+from course_tools.notebooks import execute_notebook, small_budget
+from course_tools.paths import store_environment
 from tutorial_utils.tracking import quiet_mlflow
 
 #: (CatBoost thread_count, Optuna n_jobs) settings compared with the notebook's own (THREAD_COUNT, 1).

@@ -9,9 +9,10 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from course_tools.paths import BUILD_DIR
+from course_tools.timings import machine_summary
 from tutorial_utils.environment import KEY_PACKAGES
-from tutorial_utils.paths import BUILD_DIR, REPO_ROOT
-from tutorial_utils.timings import machine_summary
+from tutorial_utils.paths import REPO_ROOT
 
 #: Published numbers (full runs); quick runs go to QUICK_DIR so CI never overwrites them.
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"

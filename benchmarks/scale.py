@@ -13,7 +13,7 @@ from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
 from benchmarks.stats import median
 from benchmarks.stores import activate
-from tutorial_utils.ui_browser import chromium_page, expand_parent, open_runs_page
+from course_tools.ui_browser import chromium_page, expand_parent, open_runs_page
 
 CHILD_NAME = re.compile(r"^child-\d{4}$")
 

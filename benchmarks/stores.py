@@ -13,8 +13,8 @@ from pathlib import Path
 import mlflow
 from mlflow.tracking import MlflowClient
 
-from tutorial_utils.mlflow_server import local_server
-from tutorial_utils.postgres import start_cluster
+from course_tools.workshop.mlflow_server import local_server
+from course_tools.workshop.postgres import start_cluster
 from tutorial_utils.tracking import ensure_store, get_or_create_experiment, quiet_mlflow
 
 STORE_KINDS = ["embedded-sqlite", "server-sqlite", "postgresql", "server-postgresql"]
@@ -54,8 +54,8 @@ def store_under_test(kind: str, workdir: Path, postgres_uri: str | None = None) 
 def course_postgres(root: Path) -> Iterator[str]:
     """The URI of a fresh database on a throw-away PostgreSQL cluster in `root`, stopped afterwards.
 
-    `tutorial_utils.postgres` creates the cluster; run as root, `root`'s parent must be reachable by the
-    `postgres` user. Raises `tutorial_utils.postgres.PostgresError` when PostgreSQL is missing or cannot start.
+    `course_tools.workshop.postgres` creates the cluster; run as root, `root`'s parent must be reachable by the
+    `postgres` user. Raises `course_tools.workshop.postgres.PostgresError` when PostgreSQL is missing or cannot start.
     """
     cluster = start_cluster(root)
     try:

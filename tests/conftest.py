@@ -14,11 +14,11 @@ from pathlib import Path
 import mlflow
 import pytest
 
-from tutorial_utils.mlflow_server import local_server
+from course_tools.workshop.mlflow_server import local_server
+from course_tools.workshop.network import free_port
+from course_tools.workshop.roster import simulated_attendees
+from course_tools.workshop.server import ADMIN_PASSWORD_ENV, SECRET_KEY_ENV, running_workshop
 from tutorial_utils.paths import STORE_DIR_ENV
-from tutorial_utils.postgres import free_port
-from tutorial_utils.roster import simulated_attendees
-from tutorial_utils.workshop_server import ADMIN_PASSWORD_ENV, SECRET_KEY_ENV, running_workshop
 
 
 @pytest.fixture

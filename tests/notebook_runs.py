@@ -13,8 +13,8 @@ import nbformat
 from mlflow.entities import Experiment, LoggedModel, Run
 from mlflow.tracking import MlflowClient
 
-from tutorial_utils.notebooks import execute_notebook, read_parameters, small_budget
-from tutorial_utils.paths import store_environment
+from course_tools.notebooks import execute_notebook, read_parameters, small_budget
+from course_tools.paths import store_environment
 
 SANITIZE_FILE = Path(__file__).with_name("nbval_sanitize.cfg")
 

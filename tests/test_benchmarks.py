@@ -24,8 +24,8 @@ from benchmarks.results import QUICK_DIR, RESULTS_DIR, read_results, results_dir
 from benchmarks.scale import populate
 from benchmarks.stats import median, percentile, ratio, timed
 from benchmarks.stores import store_under_test
-from tutorial_utils.mlflow_server import ServerStartError, local_server
-from tutorial_utils.postgres import PostgresError, postgres_bin_dir
+from course_tools.workshop.mlflow_server import ServerStartError, local_server
+from course_tools.workshop.postgres import PostgresError, postgres_bin_dir
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +99,7 @@ def test_report_renders_the_quick_results(quick_run, tmp_path):
     documents, _ = quick_run
     text = render_report(documents, timings=None)
     assert text.count("(quick smoke subset: not for publication)") == 6
-    assert "## Machine speed on the day\n\nYardstick (`python -m tutorial_utils.yardstick`): a fixed CatBoost" in text
+    assert "## Machine speed on the day\n\nYardstick (`python -m benchmarks.yardstick`): a fixed CatBoost" in text
     assert "| `course` |" in text and "| `embedded-sqlite` | 10 |" in text and ": identical;" in text
     assert "Goal for the course's way" in text and "fit time (a study's wall" in text
     assert "| 2 x " in text and "with the same val_rmse values: yes." in text

@@ -4,8 +4,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from tutorial_utils import course
-from tutorial_utils.notebooks import KERNEL_DISPLAY_NAME, KERNEL_NAME
+from course_tools import cli as course
+from course_tools.notebooks import KERNEL_DISPLAY_NAME, KERNEL_NAME
 
 
 def _tiny_notebook(path, code):

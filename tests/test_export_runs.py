@@ -4,8 +4,9 @@ import mlflow
 import pandas as pd
 import pytest
 
-from tutorial_utils import course, setup_tracking
-from tutorial_utils.export_runs import experiment_file_name, export_runs
+from course_tools import cli as course
+from course_tools.export_runs import experiment_file_name, export_runs
+from tutorial_utils import setup_tracking
 from tutorial_utils.tracking import local_store_uri
 
 

@@ -8,9 +8,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tutorial_utils.notebooks import KERNEL_NAME, parameters_cell, read_headline, read_parameters
-from tutorial_utils.paths import REPO_ROOT, notebook_paths
-from tutorial_utils.student import exercise_count, solution_cells
+from course_tools.notebooks import KERNEL_NAME, parameters_cell, read_parameters
+from course_tools.paths import notebook_paths
+from course_tools.student import exercise_count, solution_cells
+from tutorial_utils.headline import read_headline
+from tutorial_utils.paths import REPO_ROOT
 
 NOTEBOOKS = notebook_paths()
 FORBIDDEN_IN_OUTPUTS = {

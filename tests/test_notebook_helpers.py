@@ -2,7 +2,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from tutorial_utils import notebooks
+from course_tools import notebooks
 
 
 def _notebook(path, parameters_source, *, tagged=1):

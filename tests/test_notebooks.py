@@ -7,9 +7,10 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from claims import claims_for
+from course_tools.notebooks import execute_notebook, read_parameters, small_budget
+from course_tools.paths import notebook_paths
 from notebook_runs import NotebookRun, printed_text, run_twice, text_outputs
-from tutorial_utils.notebooks import execute_notebook, read_parameters, small_budget
-from tutorial_utils.paths import NOTEBOOKS_DIR, notebook_paths
+from tutorial_utils.paths import NOTEBOOKS_DIR
 
 
 @pytest.fixture(scope="module", params=notebook_paths(), ids=lambda p: p.stem)

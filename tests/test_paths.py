@@ -4,7 +4,8 @@ import os
 
 import pytest
 
-from tutorial_utils.paths import STORE_DIR_ENV, environment, store_environment
+from course_tools.paths import environment, store_environment
+from tutorial_utils.paths import STORE_DIR_ENV
 
 
 def test_environment_sets_unsets_and_restores(monkeypatch):

@@ -4,10 +4,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from tutorial_utils import course
-from tutorial_utils.notebooks import execute_notebook, small_budget
-from tutorial_utils.paths import STORE_DIR_ENV, notebook_paths
-from tutorial_utils.student import (
+from course_tools import cli as course
+from course_tools.notebooks import execute_notebook, small_budget
+from course_tools.paths import notebook_paths
+from course_tools.student import (
     ANSWER_TAG,
     SOLUTION_TAG,
     exercise_count,
@@ -15,6 +15,7 @@ from tutorial_utils.student import (
     student_copy,
     write_student_copies,
 )
+from tutorial_utils.paths import STORE_DIR_ENV
 
 
 def _notebook_with_solutions() -> nbformat.NotebookNode:

@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 from test_course import _tiny_notebook
 
-from tutorial_utils import course
-from tutorial_utils.timings import TIMINGS_COMMAND, cpu_model, machine_summary, timings_markdown
+from course_tools import cli as course
+from course_tools.timings import TIMINGS_COMMAND, cpu_model, machine_summary, timings_markdown
 
 
 def test_timings_markdown_rows_totals_and_provenance():

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tutorial_utils import ui_browser
-from tutorial_utils.notebooks import execute_notebook, small_budget
-from tutorial_utils.paths import BUILD_DIR
-from tutorial_utils.screenshots import GRID_NOTEBOOK, newest_grid
-from tutorial_utils.screenshots import grid_views as capture_grid_views
+from course_tools import ui_browser
+from course_tools.notebooks import execute_notebook, small_budget
+from course_tools.paths import BUILD_DIR
+from course_tools.screenshots import GRID_NOTEBOOK, newest_grid
+from course_tools.screenshots import grid_views as capture_grid_views
 from tutorial_utils.tracking import local_store_uri
 
 

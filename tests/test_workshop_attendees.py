@@ -15,14 +15,14 @@ from pathlib import Path
 
 from mlflow.tracking import MlflowClient
 
-from tutorial_utils.notebooks import read_parameters, small_budget
+from course_tools.notebooks import read_parameters, small_budget
 from tutorial_utils.paths import NOTEBOOKS_DIR
 
 ATTENDEES = 10
 GRID_NOTEBOOK = NOTEBOOKS_DIR / "02_lasso_grid_child_runs.ipynb"
 #: One attendee's notebook execution, in a process of its own (its own login in its environment).
 EXECUTE = (
-    "import json, sys; from pathlib import Path; from tutorial_utils.notebooks import execute_notebook; "
+    "import json, sys; from pathlib import Path; from course_tools.notebooks import execute_notebook; "
     "execute_notebook(Path(sys.argv[1]), Path(sys.argv[2]), json.loads(sys.argv[3]), progress_bar=False)"
 )
 

@@ -14,11 +14,13 @@ from threading import Thread
 
 import pytest
 
-from tutorial_utils import mlflow_server, postgres, roster, tracking, workshop_server
-from tutorial_utils.course import port_in_use
+from course_tools.cli import port_in_use
+from course_tools.workshop import mlflow_server, postgres, roster
+from course_tools.workshop import server as workshop_server
+from course_tools.workshop.network import free_port
+from course_tools.workshop.server import ADMIN_PASSWORD_ENV, SECRET_KEY_ENV
+from tutorial_utils import tracking
 from tutorial_utils.paths import REPO_ROOT
-from tutorial_utils.postgres import free_port
-from tutorial_utils.workshop_server import ADMIN_PASSWORD_ENV, SECRET_KEY_ENV
 
 SECRETS = {ADMIN_PASSWORD_ENV: "a" * 12, SECRET_KEY_ENV: "k" * 24}
 
@@ -91,7 +93,7 @@ def test_the_server_command_refuses_to_start_without_secrets(tmp_path, monkeypat
 def test_the_small_room_variant_starts_and_stops_cleanly(tmp_path):
     """`make server BACKEND=sqlite`'s command: serves, says where, keeps secrets out of its output, stops on TERM."""
     port = free_port()
-    command = [sys.executable, "-m", "tutorial_utils.workshop_server", "--backend", "sqlite", "--workers", "1"]
+    command = [sys.executable, "-m", "course_tools.workshop.server", "--backend", "sqlite", "--workers", "1"]
     command += ["--port", str(port), "--data-dir", str(tmp_path)]
     env = {**os.environ, **SECRETS, "PYTHONPATH": str(REPO_ROOT)}
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)

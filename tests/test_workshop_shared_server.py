@@ -11,9 +11,10 @@ import pytest
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from tutorial_utils import roster, tracking
-from tutorial_utils.postgres import free_port
-from tutorial_utils.workshop_server import ADMIN_PASSWORD_ENV
+from course_tools.workshop import roster
+from course_tools.workshop.network import free_port
+from course_tools.workshop.server import ADMIN_PASSWORD_ENV
+from tutorial_utils import tracking
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import mlflow
 import pytest
 
-from tutorial_utils import yardstick
+from benchmarks import yardstick
+from benchmarks.yardstick import Yardstick, child_run_seconds, fit_seconds
 from tutorial_utils.tracking import setup_tracking
-from tutorial_utils.yardstick import Yardstick, child_run_seconds, fit_seconds
 
 
 def test_child_runs_are_children_of_one_parent(fresh_store):

@@ -1,8 +1,7 @@
 """Plumbing for notebook 06: a shared Optuna storage, worker processes, and the speed-up table.
 
-The worker script's CatBoost search space and trainer live here too: the space repeats the one notebook 04 teaches
-(a worker cannot import from a notebook; a test keeps the two equal). The Optuna and MLflow calls of the lesson
-stay in the notebook and its worker script.
+The worker script trains with notebook 04's search space and model (`tutorial_utils.tuning`). The Optuna and MLflow
+calls of the lesson stay in the notebook and its worker script.
 """
 
 from __future__ import annotations
@@ -13,65 +12,32 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import optuna
 import pandas as pd
-from catboost import CatBoostRegressor
 from matplotlib.figure import Figure
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
 from sqlalchemy.engine import make_url
 
-from tutorial_utils.data import CATEGORICAL_FEATURES
-from tutorial_utils.paths import BUILD_DIR, REPO_ROOT
+from tutorial_utils.paths import REPO_ROOT, course_store_dir
 from tutorial_utils.tracking import QUIET_ENV
 
-#: Where the default JournalStorage file lives (git-ignored, like everything under build/).
-JOURNAL_FILE = BUILD_DIR / "optuna" / "parallel_tuning.journal"
+#: The default JournalStorage file, in the folder of the embedded tracking store (git-ignored, moved with it).
+JOURNAL_FILE_NAME = "parallel_tuning.journal"
 STDERR_TAIL_LINES = 20
 
 
-def suggest_catboost_params(trial: optuna.Trial) -> dict[str, Any]:
-    """The course's CatBoost search space (notebook 04 explains each parameter); fixed entries included."""
-    return {
-        "depth": trial.suggest_int("depth", 4, 8),
-        "learning_rate": trial.suggest_float("learning_rate", 0.02, 0.3, log=True),
-        "l2_leaf_reg": trial.suggest_float("l2_leaf_reg", 1.0, 30.0, log=True),
-        "random_strength": trial.suggest_float("random_strength", 0.1, 10.0, log=True),
-        "bootstrap_type": "Bernoulli",  # fixed: the bagging scheme that `subsample` controls
-        "subsample": trial.suggest_float("subsample", 0.5, 1.0),
-    }
-
-
-def catboost_model(params: Mapping[str, Any], iterations: int, *, seed: int, thread_count: int) -> CatBoostRegressor:
-    """An unfitted CatBoost regressor: RMSE loss, native categoricals, seeded, fixed threads, no files written.
-
-    Raises ValueError when `iterations` or `thread_count` is not positive (CatBoost's -1 "all cores" is refused:
-    the course fixes the thread count so that parallel workers do not oversubscribe the cores).
-    """
-    if iterations < 1 or thread_count < 1:
-        raise ValueError(f"iterations and thread_count must be at least 1, got {iterations} and {thread_count}")
-    return CatBoostRegressor(
-        **params,
-        loss_function="RMSE",
-        random_seed=seed,
-        thread_count=thread_count,
-        iterations=iterations,
-        cat_features=CATEGORICAL_FEATURES,
-        verbose=False,
-        allow_writing_files=False,
-    )
-
-
 def storage_url(url: str = "") -> str:
-    """`url` unchanged, or for "" the default journal file `JOURNAL_FILE` (its folder created)."""
+    """`url` unchanged, or for "" the default journal file beside the embedded tracking store (its folder created)."""
     if url.strip():
         return url.strip()
-    JOURNAL_FILE.parent.mkdir(parents=True, exist_ok=True)
-    return str(JOURNAL_FILE)
+    folder = course_store_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(folder / JOURNAL_FILE_NAME)
 
 
 def open_storage(url: str) -> BaseStorage:
@@ -148,10 +114,30 @@ class WorkerResult:
     """How one worker process ended."""
 
     index: int
-    returncode: int
+    returncode: int | None  # None: killed after the timeout
     seconds: float
     stdout: str
     stderr: str
+
+
+def _run_worker(
+    command: Sequence[str],
+    log_dir: Path,
+    index: int,
+    env: Mapping[str, str] | None,
+    timeout: float | None,
+    start: float,
+) -> WorkerResult:
+    """Run one worker to its end (killed after `timeout` s: return code None), its output in two log files."""
+    out, err = log_dir / f"{index}.out", log_dir / f"{index}.err"
+    with out.open("w") as stdout, err.open("w") as stderr:
+        try:
+            returncode = subprocess.run(
+                list(command), stdout=stdout, stderr=stderr, env=env, timeout=timeout
+            ).returncode
+        except subprocess.TimeoutExpired:  # subprocess.run has killed the worker
+            returncode = None
+    return WorkerResult(index, returncode, time.perf_counter() - start, out.read_text(), err.read_text())
 
 
 def run_workers(
@@ -160,33 +146,20 @@ def run_workers(
     """Start one process per command at once, wait for all of them, and return how each ended.
 
     Output goes to temporary files (pipes could fill up and stall a worker). Raises `WorkerFailed` naming every
-    worker that exited non-zero, with the tail of its stderr, once all have ended; after `timeout` seconds the
-    remaining workers are killed and `WorkerFailed` is raised too. ValueError when there is no command.
+    worker that exited non-zero, with the tail of its stderr, once all have ended; a worker still running after
+    `timeout` seconds is killed, and `WorkerFailed` says so. ValueError when there is no command.
     """
     if not commands:
         raise ValueError("no worker command to run")
-    with tempfile.TemporaryDirectory(prefix="workers-") as folder:
-        logs = [(Path(folder) / f"{i}.out", Path(folder) / f"{i}.err") for i in range(len(commands))]
+    with tempfile.TemporaryDirectory(prefix="workers-") as folder, ThreadPoolExecutor(len(commands)) as pool:
         start = time.perf_counter()
-        processes = []
-        for command, (out, err) in zip(commands, logs, strict=True):
-            with out.open("w") as stdout, err.open("w") as stderr:
-                processes.append(subprocess.Popen(list(command), stdout=stdout, stderr=stderr, env=env))
-        ended: dict[int, float] = {}
-        while len(ended) < len(processes):
-            for index, process in enumerate(processes):
-                if index not in ended and process.poll() is not None:
-                    ended[index] = time.perf_counter() - start
-            if timeout is not None and time.perf_counter() - start > timeout and len(ended) < len(processes):
-                for process in processes:
-                    process.kill()
-                    process.wait()
-                raise WorkerFailed(f"workers still running after {timeout:g} s were killed")
-            time.sleep(0.02)
-        results = [
-            WorkerResult(i, p.returncode, ended[i], out.read_text(), err.read_text())
-            for i, (p, (out, err)) in enumerate(zip(processes, logs, strict=True))
+        futures = [
+            pool.submit(_run_worker, command, Path(folder), index, env, timeout, start)
+            for index, command in enumerate(commands)
         ]
+        results = [future.result() for future in futures]
+    if any(result.returncode is None for result in results):
+        raise WorkerFailed(f"workers still running after {timeout:g} s were killed")
     failed = [r for r in results if r.returncode != 0]
     if failed:
         reports = []

@@ -1,17 +1,13 @@
-"""Where the course keeps its files: the repository, its data, notebooks, build output and local store."""
+"""Where the course keeps the files the notebooks read: the repository, its data, notebooks and local store."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = REPO_ROOT / "data"
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
-BUILD_DIR = REPO_ROOT / "build"
-DOCS_DIR = REPO_ROOT / "docs"
 CONSTRAINTS_FILE = REPO_ROOT / "constraints.txt"
 
 #: Environment variable that moves the embedded store (tests and `make render` point it at a temp folder).
@@ -22,35 +18,3 @@ def course_store_dir() -> Path:
     """Folder of the embedded tracking store: `$COURSE_STORE_DIR`, else `mlflow_store/` in the repository."""
     override = os.environ.get(STORE_DIR_ENV)
     return Path(override).expanduser().resolve() if override else REPO_ROOT / "mlflow_store"
-
-
-def notebook_paths() -> list[Path]:
-    """The course notebooks `notebooks/NN_*.ipynb`, in teaching order."""
-    return sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
-
-
-@contextmanager
-def environment(**values: str | None) -> Iterator[None]:
-    """Set (a string) or unset (None) environment variables inside the block; restore them after it.
-
-    Kernels, workers and MLflow clients started inside the block see the new values.
-    """
-    saved = {name: os.environ.get(name) for name in values}
-    try:
-        _apply(values)
-        yield
-    finally:
-        _apply(saved)
-
-
-def _apply(values: dict[str, str | None]) -> None:
-    for name, value in values.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-
-
-def store_environment(store: Path) -> AbstractContextManager[None]:
-    """The embedded store at `store` (and no MLFLOW_TRACKING_URI) inside the block."""
-    return environment(**{STORE_DIR_ENV: str(store), "MLFLOW_TRACKING_URI": None})

@@ -18,6 +18,8 @@ from mlflow.entities import Experiment, Run
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from tutorial_utils.runs import search_all_runs
+
 PARENT_TAG = "mlflow.parentRunId"
 SortKey = Literal["start_time", "name", "metric"]
 
@@ -117,17 +119,6 @@ def get_experiment(client: MlflowClient, experiment_id: str) -> Experiment:
         raise ValueError(f"no experiment with id {experiment_id!r} in this tracking store") from None
 
 
-def _search_all(client: MlflowClient, experiment_id: str, filter_string: str) -> list[Run]:
-    """Every run matching `filter_string`, page by page."""
-    found, token = [], None
-    while True:
-        page = client.search_runs([experiment_id], filter_string, max_results=1000, page_token=token)
-        found.extend(page)
-        token = page.token
-        if not token:
-            return found
-
-
 def load_runs(client: MlflowClient, experiment_id: str, parent_run_ids: Sequence[str] | None = None) -> list[Run]:
     """The runs of an experiment, or only the runs `parent_run_ids` and their descendants (level by level).
 
@@ -136,21 +127,23 @@ def load_runs(client: MlflowClient, experiment_id: str, parent_run_ids: Sequence
     """
     experiment = get_experiment(client, experiment_id)
     if parent_run_ids is None:
-        runs = _search_all(client, experiment_id, "")
+        runs = search_all_runs(client, [experiment_id], "")
         if not runs:
             raise ValueError(f"experiment {experiment.name!r} has no runs yet")
         return runs
     if not parent_run_ids:
         raise ValueError("parent_run_ids is empty: pass None for every run of the experiment")
     quoted = ", ".join(f"'{run_id}'" for run_id in parent_run_ids)
-    runs = _search_all(client, experiment_id, f"attributes.run_id IN ({quoted})")
+    runs = search_all_runs(client, [experiment_id], f"attributes.run_id IN ({quoted})")
     missing = sorted(set(parent_run_ids) - {run.info.run_id for run in runs})
     if missing:
         raise ValueError(f"no run(s) {missing} in experiment {experiment.name!r}")
     level = list(parent_run_ids)
     while level:  # the store cannot filter a tag with IN: one query per parent
         kids = [
-            kid for run_id in level for kid in _search_all(client, experiment_id, f"tags.{PARENT_TAG} = '{run_id}'")
+            kid
+            for run_id in level
+            for kid in search_all_runs(client, [experiment_id], f"tags.{PARENT_TAG} = '{run_id}'")
         ]
         runs.extend(kids)
         level = [kid.info.run_id for kid in kids]

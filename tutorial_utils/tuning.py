@@ -1,14 +1,64 @@
-"""Tuning plumbing for notebook 04: Optuna studies and MLflow child runs turned into tidy tables."""
+"""Tuning plumbing for notebooks 04 and 06: the course's CatBoost search space and model, a progress bar, the trials
+as a table, and figures (the early-stopping curve, Optuna's matplotlib plots as figures).
+
+`suggest_catboost_params` and `catboost_regressor` are defined once, here: notebook 04 prints their source as part of
+its lesson, and 06's worker script, the benchmarks and the tests call the very same functions.
+"""
 
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TextIO
 
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import optuna
 import pandas as pd
+from catboost import CatBoostRegressor
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 from optuna import Study
 from optuna.trial import FrozenTrial, TrialState
 from tqdm.std import tqdm
+
+from tutorial_utils.data import CATEGORICAL_FEATURES
+
+
+def suggest_catboost_params(trial: optuna.Trial) -> dict[str, Any]:
+    """The course's CatBoost search space (notebook 04 explains each parameter); fixed entries included."""
+    return {
+        "depth": trial.suggest_int("depth", 4, 8),
+        "learning_rate": trial.suggest_float("learning_rate", 0.02, 0.3, log=True),
+        "l2_leaf_reg": trial.suggest_float("l2_leaf_reg", 1.0, 30.0, log=True),
+        "random_strength": trial.suggest_float("random_strength", 0.1, 10.0, log=True),
+        "bootstrap_type": "Bernoulli",  # fixed: the bagging scheme that `subsample` controls
+        "subsample": trial.suggest_float("subsample", 0.5, 1.0),
+    }
+
+
+def catboost_regressor(
+    params: Mapping[str, Any], iterations: int, *, seed: int, thread_count: int
+) -> CatBoostRegressor:
+    """An unfitted CatBoost regressor: RMSE loss, native categoricals, seeded, a fixed thread count, no files written.
+
+    Raises ValueError when `iterations` is not positive, or `thread_count` is neither positive nor -1 (all cores):
+    CatBoost 1.2 ends the whole process with a floating point exception when asked for zero threads.
+    """
+    if iterations < 1 or not (thread_count >= 1 or thread_count == -1):
+        raise ValueError(f"need iterations >= 1 and thread_count >= 1 (or -1), got {iterations} and {thread_count}")
+    return CatBoostRegressor(
+        **params,
+        loss_function="RMSE",
+        random_seed=seed,
+        thread_count=thread_count,
+        iterations=iterations,
+        cat_features=CATEGORICAL_FEATURES,  # native categorical handling for cut, color and clarity
+        verbose=False,
+        allow_writing_files=False,  # no catboost_info/ folder
+    )
 
 
 class TrialProgressBar:
@@ -52,22 +102,67 @@ def trials_table(study: Study, *, sort: bool = False, decimals: int = 4) -> pd.D
     return table.round(decimals)
 
 
-def runs_table(runs: pd.DataFrame, params: list[str], metrics: list[str], *, decimals: int = 4) -> pd.DataFrame:
-    """A `mlflow.search_runs` frame reduced to run name, status, the given params and metrics (no ids, times).
+def as_figure(axes: Axes | np.ndarray) -> Figure:
+    """The figure holding `axes` (one Axes or an array of them), detached from pyplot so it is shown once.
 
-    Columns lose their `params.` / `metrics.` prefixes; metrics are rounded to `decimals`.
-    Raises KeyError naming any requested column the frame does not have.
+    Optuna's matplotlib plots draw on pyplot figures, which the notebook backend would display on its own
+    at the end of the cell; closing them in pyplot leaves a plain figure to return, log and display once.
+    Raises TypeError when `axes` holds no matplotlib Axes.
     """
-    wanted = {"tags.mlflow.runName": "run", "status": "status"}
-    wanted |= {f"params.{name}": name for name in params} | {f"metrics.{name}": name for name in metrics}
-    missing = [column for column in wanted if column not in runs.columns]
-    if missing:
-        raise KeyError(f"the runs frame has no column(s) {missing}; it has {sorted(runs.columns)}")
-    table = runs[list(wanted)].rename(columns=wanted).reset_index(drop=True)
-    for name in params:  # MLflow stores params as strings: show numbers as (rounded) numbers
-        try:
-            table[name] = pd.to_numeric(table[name])
-        except (ValueError, TypeError):
-            continue
-    table[metrics] = table[metrics].astype("float64")
-    return table.round(decimals)
+    flat = list(np.ravel(axes)) if isinstance(axes, np.ndarray) else [axes]
+    if not flat or not all(isinstance(ax, Axes) for ax in flat):
+        raise TypeError(f"expected a matplotlib Axes or an array of them, got {type(axes).__name__}")
+    figure = flat[0].figure
+    if any(ax.figure is not figure for ax in flat):
+        raise ValueError("the axes belong to different figures")
+    plt.close(figure)
+    return figure
+
+
+def optuna_figure(plot: Callable[..., Axes | np.ndarray], *args: Any, **kwargs: Any) -> Figure:
+    """Call one of `optuna.visualization.matplotlib`'s plot functions and return its figure (see `as_figure`).
+
+    Optuna switches pyplot to its 'ggplot' style as it plots; the change is undone afterwards so that
+    the course's other figures keep their look. Log-scaled axes lose their minor tick labels, which
+    overlap in the narrow panels of a slice plot.
+    """
+    with matplotlib.rc_context():
+        figure = as_figure(plot(*args, **kwargs))
+    for ax in figure.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if axis.get_scale() == "log":
+                axis.set_minor_formatter(NullFormatter())
+    return figure
+
+
+def plot_validation_curve(
+    evals: Mapping[str, Mapping[str, Sequence[float]]], best_iteration: int, *, metric: str = "RMSE"
+) -> Figure:
+    """Training and validation loss per tree (CatBoost's `get_evals_result()`), with the best iteration marked.
+
+    Raises KeyError when `evals` lacks the `learn` or `validation` curve of `metric`, and ValueError when
+    `best_iteration` is not an index of the validation curve.
+    """
+    try:
+        learn, validation = np.asarray(evals["learn"][metric]), np.asarray(evals["validation"][metric])
+    except KeyError:
+        raise KeyError(f"evals needs 'learn' and 'validation' curves of {metric!r}, got {dict(evals)!r:.200}") from None
+    if not 0 <= best_iteration < len(validation):
+        raise ValueError(f"best_iteration {best_iteration} is outside the {len(validation)} recorded iterations")
+    fig = Figure(figsize=(8, 4), layout="constrained")
+    ax = fig.subplots()
+    ax.plot(np.arange(len(learn)), learn, label="training split", color="tab:blue")
+    ax.plot(np.arange(len(validation)), validation, label="validation split", color="tab:orange")
+    best = validation[best_iteration]
+    ax.axvline(best_iteration, color="black", linestyle="--", linewidth=1)
+    ax.annotate(
+        f"best: {best_iteration + 1} trees, {metric} {best:.4f}",
+        xy=(best_iteration, best),
+        xytext=(0.45, 0.6),
+        textcoords="axes fraction",
+        arrowprops={"arrowstyle": "->"},
+    )
+    ax.set_yscale("log")  # the first trees' large errors would otherwise flatten the part that matters
+    ax.set(xlabel="trees", ylabel=f"{metric} of log(price), log scale", title="Early stopping picks the tree count")
+    ax.legend(loc="upper right")
+    return fig

@@ -13,7 +13,8 @@ import mlflow
 import optuna
 
 import tutorial_utils as tu
-from tutorial_utils.parallel_tuning import catboost_model, open_storage, suggest_catboost_params
+from tutorial_utils.parallel_tuning import open_storage
+from tutorial_utils.tuning import catboost_regressor, suggest_catboost_params
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 for name in ("storage", "study-name", "parent-run-id", "experiment-id"):
@@ -54,7 +55,7 @@ def objective(trial):
                 "thread_count": args.thread_count,
             }
         )
-        model = catboost_model(params, args.iterations, seed=args.seed, thread_count=args.thread_count)
+        model = catboost_regressor(params, args.iterations, seed=args.seed, thread_count=args.thread_count)
         model.fit(X_train, y_train)
         val_rmse = tu.rmse(y_val, model.predict(X_val))
         mlflow.log_metrics({"val_rmse": val_rmse})

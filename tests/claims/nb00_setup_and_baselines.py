@@ -8,7 +8,7 @@ import numpy as np
 
 from notebook_runs import NotebookRun
 from tutorial_utils import catboost_features, linear_features, load_splits, log_price, rmse
-from tutorial_utils.notebooks import read_headline
+from tutorial_utils.headline import read_headline
 
 
 def _model_rmse(run: NotebookRun, run_id: str, features) -> float:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from mlflow.entities import Run
 
 from notebook_runs import NotebookRun, printed_text
-from tutorial_utils.notebooks import read_headline
+from tutorial_utils.headline import read_headline
 
 PARENT_TAG = "mlflow.parentRunId"
 EXERCISE_PREFIX = "exercise-"

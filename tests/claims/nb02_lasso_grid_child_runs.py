@@ -10,7 +10,7 @@ from mlflow.entities import Run
 
 from notebook_runs import NotebookRun
 from tutorial_utils import linear_features, load_splits, log_price, rmse
-from tutorial_utils.notebooks import read_headline
+from tutorial_utils.headline import read_headline
 
 
 def _check_grid(run: NotebookRun, runs: list[Run], parent: Run) -> dict[float, Run]:

@@ -9,7 +9,7 @@ import pandas as pd
 from mlflow.entities import Run
 
 from notebook_runs import NotebookRun, printed_text
-from tutorial_utils.notebooks import read_headline
+from tutorial_utils.headline import read_headline
 from tutorial_utils.search_strategies import trials_to_within
 
 OBJECTIVES = ["branin", "catboost"]

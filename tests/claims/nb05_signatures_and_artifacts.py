@@ -20,7 +20,7 @@ from notebook_runs import NotebookRun
 from tutorial_utils import FEATURES, linear_features, load_splits
 from tutorial_utils.artifacts import read_json
 from tutorial_utils.data import DIAMONDS_SHA256
-from tutorial_utils.notebooks import read_headline
+from tutorial_utils.headline import read_headline
 
 RUN_NAME = "lasso-signature-artifacts"
 EXERCISE_RUN_NAME = "exercise-scaler-model"

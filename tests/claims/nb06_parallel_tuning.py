@@ -11,7 +11,7 @@ import optuna
 from mlflow.entities import Run
 
 from notebook_runs import NotebookRun
-from tutorial_utils.notebooks import read_headline
+from tutorial_utils.headline import read_headline
 from tutorial_utils.parallel_tuning import JOURNAL_FILE, open_storage, split_trials
 
 EXERCISE_PREFIX = "exercise-"

@@ -14,9 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tutorial_utils.postgres import free_port
+from course_tools.workshop.network import LOOPBACK, free_port
 
-LOOPBACK = "127.0.0.1"
 READY_TIMEOUT = 90.0  # about 10 s on an idle 2-core machine with one worker; far more under load
 
 

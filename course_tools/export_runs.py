@@ -9,24 +9,13 @@ import pandas as pd
 from mlflow.entities import Run, ViewType
 from mlflow.tracking import MlflowClient
 
+from tutorial_utils.runs import search_all_runs
+
 
 def experiment_file_name(name: str) -> str:
     """A file name for an experiment's runs: `alice/diamonds-price` -> `alice__diamonds-price.csv`."""
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "__", name).strip("_") or "experiment"
     return f"{slug}.csv"
-
-
-def all_runs(client: MlflowClient, experiment_id: str) -> list[Run]:
-    """Every run of an experiment, deleted ones included, oldest first, read page by page."""
-    runs, token = [], None
-    while True:
-        page = client.search_runs(
-            [experiment_id], run_view_type=ViewType.ALL, order_by=["attributes.start_time ASC"], page_token=token
-        )
-        runs.extend(page)
-        token = page.token
-        if not token:
-            return runs
 
 
 def runs_frame(runs: list[Run]) -> pd.DataFrame:
@@ -58,7 +47,7 @@ def export_runs(tracking_uri: str, destination: Path) -> pd.DataFrame:
     destination.mkdir(parents=True, exist_ok=True)
     rows = []
     for experiment in client.search_experiments(view_type=ViewType.ACTIVE_ONLY):
-        runs = all_runs(client, experiment.experiment_id)
+        runs = search_all_runs(client, [experiment.experiment_id], view_type=ViewType.ALL)
         if not runs:
             continue
         file_name = experiment_file_name(experiment.name)

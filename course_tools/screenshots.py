@@ -9,11 +9,12 @@ from typing import Any
 
 from mlflow.tracking import MlflowClient
 
-from tutorial_utils.mlflow_server import local_server
-from tutorial_utils.notebooks import execute_notebook, read_parameters
-from tutorial_utils.paths import DOCS_DIR, NOTEBOOKS_DIR, environment
+from course_tools.notebooks import execute_notebook, read_parameters
+from course_tools.paths import DOCS_DIR, environment
+from course_tools.ui_browser import ParentViews, capture_parent_views
+from course_tools.workshop.mlflow_server import local_server
+from tutorial_utils.paths import NOTEBOOKS_DIR
 from tutorial_utils.tracking import quiet_mlflow
-from tutorial_utils.ui_browser import ParentViews, capture_parent_views
 
 GRID_NOTEBOOK = NOTEBOOKS_DIR / "02_lasso_grid_child_runs.ipynb"
 GRID_PARENT = "lasso-alpha-grid"

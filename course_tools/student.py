@@ -8,7 +8,7 @@ from pathlib import Path
 
 import nbformat
 
-from tutorial_utils.notebooks import clean_metadata
+from course_tools.notebooks import clean_metadata
 
 SOLUTION_TAG = "solution"
 ANSWER_TAG = "answer"

@@ -1,6 +1,6 @@
 """Workshop attendees: one user per name on the tracking server, with a generated password each.
 
-Usage: python -m tutorial_utils.roster attendees.csv [--host 127.0.0.1] [--port 5000] [--uri URI] [--out FILE]
+Usage: python -m course_tools.workshop.roster attendees.csv [--host 127.0.0.1] [--port 5000] [--uri URI] [--out FILE]
 
 The CSV has a `name` column (or names in its first column). The admin signs in with `MLFLOW_AUTH_ADMIN_PASSWORD`.
 Passwords go to a file only the instructor can read (mode 0600, git-ignored); nothing secret is printed.
@@ -27,8 +27,8 @@ with warnings.catch_warnings():  # keep Starlette's deprecation notice, raised o
     warnings.simplefilter("ignore", DeprecationWarning)
     from mlflow.server import get_app_client
 
-from tutorial_utils.paths import environment
-from tutorial_utils.workshop_server import (
+from course_tools.paths import environment
+from course_tools.workshop.server import (
     ADMIN_PASSWORD_ENV,
     ADMIN_USERNAME,
     DEFAULT_DATA_DIR,
@@ -148,7 +148,7 @@ def attendee_instructions(tracking_uri: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tutorial_utils.roster", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m course_tools.workshop.roster", description=__doc__.splitlines()[0])
     parser.add_argument("roster", type=Path, help="CSV of attendee names")
     parser.add_argument("--host", default=DEFAULT_HOST, help="the interface the server listens on (as in make server)")
     parser.add_argument("--port", type=int, default=5000)

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 from optuna.visualization.matplotlib import plot_optimization_history, plot_slice
 
-from tutorial_utils.tuning_plots import as_figure, optuna_figure, plot_validation_curve
+from tutorial_utils.tuning import as_figure, optuna_figure, plot_validation_curve
 
 matplotlib.use("Agg")
 optuna.logging.set_verbosity(optuna.logging.ERROR)

@@ -1,6 +1,6 @@
 """The workshop tracking server: `mlflow server` with basic auth, served artifacts and a PostgreSQL (or SQLite) store.
 
-Usage: python -m tutorial_utils.workshop_server [--backend postgres|sqlite] [--host 127.0.0.1] [--port 5000]
+Usage: python -m course_tools.workshop.server [--backend postgres|sqlite] [--host 127.0.0.1] [--port 5000]
                                                 [--data-dir workshop_data] [--database-uri postgresql+psycopg2://...]
 
 The admin password and the Flask secret key come from the environment (`MLFLOW_AUTH_ADMIN_PASSWORD`,
@@ -20,9 +20,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from tutorial_utils.mlflow_server import RunningServer, ServerStartError, launch
+from course_tools.workshop.mlflow_server import RunningServer, ServerStartError, launch
+from course_tools.workshop.network import LOOPBACK
+from course_tools.workshop.postgres import PostgresError, start_cluster
 from tutorial_utils.paths import REPO_ROOT
-from tutorial_utils.postgres import PostgresError, start_cluster
 
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD_ENV = "MLFLOW_AUTH_ADMIN_PASSWORD"
@@ -31,7 +32,7 @@ MIN_SECRET_LENGTH = 12  # what MLflow's auth app demands of the admin password
 #: Attendees may read every experiment; only an experiment's creator (MANAGE) or a grant may write to it.
 DEFAULT_PERMISSION = "READ"
 DEFAULT_DATA_DIR = REPO_ROOT / "workshop_data"
-DEFAULT_HOST = "127.0.0.1"
+DEFAULT_HOST = LOOPBACK
 DATABASE_NAME = "mlflow"
 DATABASE_URI_ENV = "WORKSHOP_DATABASE_URI"
 
@@ -160,9 +161,7 @@ def running_workshop(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m tutorial_utils.workshop_server", description=__doc__.splitlines()[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m course_tools.workshop.server", description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres", help="the tracking store")
     parser.add_argument("--host", default=DEFAULT_HOST, help="interface to listen on (0.0.0.0: every interface)")
     parser.add_argument("--port", type=int, default=5000)

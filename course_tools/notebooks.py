@@ -1,4 +1,4 @@
-"""Notebook plumbing: the `parameters` cell and its small budget, headlines, execution and clean metadata."""
+"""Notebook files: the `parameters` cell and its small budget, headless execution, start-up time, clean metadata."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ if TYPE_CHECKING:  # nbformat takes seconds to import: only the runners and test
 
 KERNEL_NAME = "mlflow-course"
 KERNEL_DISPLAY_NAME = "Python (MLflow course)"
-HEADLINE_PREFIX = "Headline: "
 SMALL_MARKER = re.compile(r"\(small:\s*(.+?)\)\s*$")
 
 
@@ -68,22 +67,6 @@ def read_parameters(path: Path) -> dict[str, Parameter]:
 def small_budget(path: Path) -> dict[str, Any]:
     """The parameter overrides of a notebook's small budget (what CI and a workshop warm-up run)."""
     return {p.name: p.small for p in read_parameters(path).values() if p.small is not None}
-
-
-def show_headline(label: str, value: float) -> None:
-    """Print the notebook's headline metric, the line `make course` puts in its summary table."""
-    print(f"{HEADLINE_PREFIX}{label} = {value:.4f}")
-
-
-def read_headline(notebook: nbformat.NotebookNode) -> str | None:
-    """The last headline a notebook printed, or None."""
-    found = None
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            for line in output.get("text", "").splitlines():
-                if line.startswith(HEADLINE_PREFIX):
-                    found = line.removeprefix(HEADLINE_PREFIX)
-    return found
 
 
 def execute_notebook(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +15,10 @@ from pathlib import Path
 import psycopg2
 from psycopg2 import sql
 
+from course_tools.workshop.network import LOOPBACK, free_port
+
 #: The database user the cluster is created with (`initdb -U`).
 SUPERUSER = "postgres"
-LISTEN_HOST = "127.0.0.1"
 DEBIAN_LIB_DIR = Path("/usr/lib/postgresql")
 
 
@@ -38,13 +38,6 @@ def postgres_bin_dir() -> Path:
             "or point the server at an existing PostgreSQL with --database-uri."
         )
     return Path(initdb).parent
-
-
-def free_port(host: str = LISTEN_HOST) -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
 
 
 def _as_owner() -> list[str]:
@@ -75,11 +68,11 @@ class PostgresCluster:
 
     def uri(self, database: str) -> str:
         """SQLAlchemy URI of `database` for MLflow (psycopg2 driver; a bare `postgresql://` means psycopg 3)."""
-        return f"postgresql+psycopg2://{SUPERUSER}@{LISTEN_HOST}:{self.port}/{database}"
+        return f"postgresql+psycopg2://{SUPERUSER}@{LOOPBACK}:{self.port}/{database}"
 
     def create_database(self, name: str) -> str:
         """Create `name` unless it exists; return its URI."""
-        connection = psycopg2.connect(host=LISTEN_HOST, port=self.port, user=SUPERUSER, dbname="postgres")
+        connection = psycopg2.connect(host=LOOPBACK, port=self.port, user=SUPERUSER, dbname="postgres")
         try:
             connection.autocommit = True
             with connection.cursor() as cursor:
@@ -100,7 +93,7 @@ class PostgresCluster:
                 [str(bin_dir / "initdb"), "-D", str(self.data_dir), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8"],
                 "initdb",
             )
-        options = f"-c listen_addresses={LISTEN_HOST} -p {self.port} -k {self.root / 'run'}"
+        options = f"-c listen_addresses={LOOPBACK} -p {self.port} -k {self.root / 'run'}"
         pg_ctl = [str(bin_dir / "pg_ctl"), "start", "-w", "-t", str(timeout), "-D", str(self.data_dir)]
         _run([*pg_ctl, "-l", str(self.log_path), "-o", options], f"starting PostgreSQL (log: {self.log_path})")
 

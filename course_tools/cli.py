@@ -1,7 +1,7 @@
 """The course's command line: `run` every notebook headlessly, `render` them in place, `student` copies, `timings`,
 `export` the runs, `screenshots` of the UI, `ui`, `kernel`.
 
-Usage: python -m tutorial_utils.course {run,render,student,timings,export,screenshots,ui,kernel} [options]
+Usage: python -m course_tools {run,render,student,timings,export,screenshots,ui,kernel} [options]
 """
 
 from __future__ import annotations
@@ -9,86 +9,25 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import sys
 import tempfile
-import time
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import nbformat
 
-from tutorial_utils.export_runs import export_runs
-from tutorial_utils.notebooks import (
-    KERNEL_DISPLAY_NAME,
-    KERNEL_NAME,
-    clean_metadata,
-    execute_notebook,
-    read_headline,
-    small_budget,
-    startup_seconds,
-)
-from tutorial_utils.paths import BUILD_DIR, DOCS_DIR, STORE_DIR_ENV, notebook_paths
-from tutorial_utils.student import write_student_copies
-from tutorial_utils.timings import machine_summary, timings_markdown
+from course_tools.export_runs import export_runs
+from course_tools.notebooks import KERNEL_DISPLAY_NAME, KERNEL_NAME, clean_metadata
+from course_tools.paths import BUILD_DIR, DOCS_DIR, notebook_paths
+from course_tools.runner import format_results, run_notebook, selected_notebooks
+from course_tools.student import write_student_copies
+from course_tools.timings import machine_summary, timings_markdown
+from course_tools.workshop.network import LOOPBACK, port_in_use
+from tutorial_utils.paths import STORE_DIR_ENV
 from tutorial_utils.tracking import QUIET_ENV, ensure_store, local_store_uri, quiet_mlflow, tracking_uri
 
-UI_HOST = "127.0.0.1"
-
-
-@dataclass(frozen=True)
-class NotebookResult:
-    """How one headless execution went."""
-
-    notebook: str
-    ok: bool
-    seconds: float
-    headline: str
-    startup: float = 0.0  # seconds of those before the lesson: kernel start and imports
-
-
-def run_notebook(source: Path, output: Path, budget: str) -> NotebookResult:
-    """Execute one notebook at the `small` or `full` budget; a failure is reported, not raised."""
-    parameters = small_budget(source) if budget == "small" else {}
-    start = time.perf_counter()
-    try:
-        executed = execute_notebook(source, output, parameters)
-    except Exception as error:  # noqa: BLE001 - any failure becomes a FAILED row, the others still run
-        last_line = (str(error).strip().splitlines() or [repr(error)])[-1]
-        print(f"\n{source.name} FAILED: {last_line}")
-        print(f"  the partly executed notebook is {output}", file=sys.stderr)
-        return NotebookResult(source.name, False, time.perf_counter() - start, "")
-    seconds = time.perf_counter() - start
-    return NotebookResult(source.name, True, seconds, read_headline(executed) or "", startup_seconds(executed, seconds))
-
-
-def format_results(results: list[NotebookResult]) -> str:
-    """The summary table: notebook, status, seconds, the start-up part of them, and headline metric."""
-    width = max([len("notebook"), *(len(r.notebook) for r in results)])
-    lines = [f"{'notebook':<{width}}  status  seconds  start-up  headline", "-" * (width + 46)]
-    for r in results:
-        status = "ok" if r.ok else "FAILED"
-        lines.append(f"{r.notebook:<{width}}  {status:<6}  {r.seconds:7.1f}  {r.startup:8.1f}  {r.headline}")
-    ok = f"{sum(r.ok for r in results)}/{len(results)} ok"
-    lines.append(
-        f"{'total':<{width}}  {ok:<6}  {sum(r.seconds for r in results):7.1f}  {sum(r.startup for r in results):8.1f}"
-    )
-    lines.append("(start-up: starting the kernel and the first cell's imports, before the lesson's own work)")
-    return "\n".join(lines)
-
-
-def _selected(names: list[str]) -> list[Path]:
-    """The notebooks named (by file name or stem), or all of them."""
-    paths = notebook_paths()
-    if not names:
-        return paths
-    chosen = [p for p in paths if p.name in names or p.stem in names]
-    unknown = set(names) - {p.name for p in chosen} - {p.stem for p in chosen}
-    if unknown:
-        raise SystemExit(f"unknown notebook(s): {', '.join(sorted(unknown))}; have {[p.stem for p in paths]}")
-    return chosen
+UI_HOST = LOOPBACK
 
 
 def command_run(args: argparse.Namespace) -> int:
@@ -96,7 +35,7 @@ def command_run(args: argparse.Namespace) -> int:
     quiet_mlflow()  # its settings pass on to the kernels this process starts
     ensure_store(os.environ.get("MLFLOW_TRACKING_URI") or local_store_uri())
     out_dir = Path(args.out)
-    results = [run_notebook(p, out_dir / p.name, args.budget) for p in _selected(args.notebooks)]
+    results = [run_notebook(p, out_dir / p.name, args.budget) for p in selected_notebooks(args.notebooks)]
     print(f"\n{format_results(results)}\n")
     print(f"Executed notebooks: {out_dir}")
     print(f"Browse the runs: `make ui`, then open http://{UI_HOST}:5000")
@@ -108,7 +47,7 @@ def command_render(args: argparse.Namespace) -> int:
     quiet_mlflow()
     os.environ.pop("MLFLOW_TRACKING_URI", None)
     failed = []
-    for source in _selected(args.notebooks):
+    for source in selected_notebooks(args.notebooks):
         with tempfile.TemporaryDirectory() as scratch:
             os.environ[STORE_DIR_ENV] = scratch
             output = Path(scratch) / source.name
@@ -123,7 +62,7 @@ def command_render(args: argparse.Namespace) -> int:
 
 def command_student(args: argparse.Namespace) -> int:
     """Write the student copies (solution cells swapped for empty answer cells) into the build folder."""
-    written = write_student_copies(_selected(args.notebooks), Path(args.out))
+    written = write_student_copies(selected_notebooks(args.notebooks), Path(args.out))
     print(f"{len(written)} student notebooks without solutions in {args.out}")
     return 0
 
@@ -169,17 +108,11 @@ def command_export(args: argparse.Namespace) -> int:
 
 def command_screenshots(args: argparse.Namespace) -> int:
     """Notebook 02 on a throwaway server, its grid captured in Chromium: the README's pictures."""
-    from tutorial_utils.screenshots import make_screenshots  # imports Playwright: only this command needs it
+    from course_tools.screenshots import make_screenshots  # imports Playwright: only this command needs it
 
     views = make_screenshots(Path(args.out))
     print(f"grid parent expanded to {len(views.expanded)} children; pictures: {[p.name for p in views.pictures]}")
     return 0
-
-
-def port_in_use(port: int, host: str = UI_HOST) -> bool:
-    """Whether something already listens on host:port."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        return probe.connect_ex((host, port)) == 0
 
 
 def command_ui(args: argparse.Namespace) -> int:
@@ -212,7 +145,7 @@ def command_kernel(_: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m tutorial_utils.course", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m course_tools", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="execute every notebook headlessly and print a summary")
     run.add_argument("--budget", choices=["small", "full"], default="full", help="parameter budget (default full)")

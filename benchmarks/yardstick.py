@@ -78,7 +78,7 @@ class Yardstick:
     def describe(self) -> str:
         """One sentence naming both workloads and their times."""
         return (
-            f"yardstick (`python -m tutorial_utils.yardstick`): a fixed CatBoost fit ({FIT_TREES} trees, "
+            f"yardstick (`python -m benchmarks.yardstick`): a fixed CatBoost fit ({FIT_TREES} trees, "
             f"{FIT_ROWS:,} rows, {FIT_THREADS} threads) {self.fit_s:.2f} s, a child run on a fresh SQLite store "
             f"{self.child_run_ms:.1f} ms"
         )
@@ -86,7 +86,7 @@ class Yardstick:
 
 def measure(n_children: int = 50, fit_repeats: int = 3) -> Yardstick:
     """Both workloads, the child runs on a throw-away SQLite store (which stays MLflow's tracking URI: run this in a
-    process of its own, `python -m tutorial_utils.yardstick`)."""
+    process of its own, `python -m benchmarks.yardstick`)."""
     quiet_mlflow()
     with tempfile.TemporaryDirectory(prefix="yardstick-") as scratch:
         uri = f"sqlite:///{Path(scratch) / 'mlflow.db'}"
@@ -105,10 +105,10 @@ def measure_elsewhere(*, quick: bool = False) -> Yardstick:
 
 
 def main(argv: list[str]) -> None:
-    """`python -m tutorial_utils.yardstick [--json] [--quick]`: print the sentence, or the numbers as JSON."""
+    """`python -m benchmarks.yardstick [--json] [--quick]`: print the sentence, or the numbers as JSON."""
     unknown = set(argv) - {"--json", "--quick"}
     if unknown:
-        raise SystemExit(f"usage: python -m tutorial_utils.yardstick [--json] [--quick]; unknown {sorted(unknown)}")
+        raise SystemExit(f"usage: python -m benchmarks.yardstick [--json] [--quick]; unknown {sorted(unknown)}")
     stick = measure(n_children=10, fit_repeats=1) if "--quick" in argv else measure()
     print(json.dumps(asdict(stick)) if "--json" in argv else stick.describe())
 
