@@ -1,4 +1,4 @@
-"""Unit tests of tutorial_utils.tuning: trial and run tables, the text progress bar."""
+"""Unit tests of tutorial_utils.tuning: the trials table, the text progress bar."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import optuna
 import pandas as pd
 import pytest
 
-from tutorial_utils.tuning import TrialProgressBar, runs_table, trials_table
+from tutorial_utils.tuning import TrialProgressBar, trials_table
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 
@@ -47,34 +47,6 @@ def test_trials_table_sorts_best_first_and_failures_last(direction, order):
 def test_trials_table_refuses_an_empty_study():
     with pytest.raises(ValueError, match="no trials"):
         trials_table(optuna.create_study())
-
-
-def _runs() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "run_id": ["a" * 32, "b" * 32],
-            "status": ["FINISHED", "FAILED"],
-            "tags.mlflow.runName": ["trial-00", "trial-01"],
-            "params.depth": ["4", "6"],
-            "params.learning_rate": ["0.123456789", "0.2"],
-            "params.bootstrap_type": ["Bernoulli", "Bernoulli"],
-            "metrics.val_rmse": [0.0912345, None],
-        }
-    )
-
-
-def test_runs_table_keeps_names_status_params_metrics_as_rounded_numbers():
-    table = runs_table(_runs(), params=["depth", "learning_rate", "bootstrap_type"], metrics=["val_rmse"])
-    assert list(table.columns) == ["run", "status", "depth", "learning_rate", "bootstrap_type", "val_rmse"]
-    assert table["depth"].tolist() == [4, 6]
-    assert table.loc[0, "learning_rate"] == 0.1235
-    assert table["bootstrap_type"].tolist() == ["Bernoulli", "Bernoulli"]
-    assert table.loc[0, "val_rmse"] == 0.0912 and pd.isna(table.loc[1, "val_rmse"])
-
-
-def test_runs_table_names_missing_columns():
-    with pytest.raises(KeyError, match=r"params\.subsample"):
-        runs_table(_runs(), params=["subsample"], metrics=["val_rmse"])
 
 
 def test_progress_bar_counts_trials_and_shows_the_best():

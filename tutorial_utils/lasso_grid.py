@@ -11,10 +11,7 @@ from sklearn.linear_model import Lasso
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from tutorial_utils.tuning import runs_table
-
-#: Columns of the alpha-path table: one row per child run.
-PATH_COLUMNS = ["run", "status", "alpha", "val_rmse", "n_nonzero_coefs"]
+from tutorial_utils.runs import runs_table
 
 
 def check_alphas(alphas: Iterable[float]) -> list[float]:

@@ -14,6 +14,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from tutorial_utils.tuning import trials_table
+
 #: Branin (Branin-Hoo) function: the standard 2-D test function, three global minima of value 5 / (4 pi).
 BRANIN_BOUNDS: dict[str, tuple[float, float]] = {"x1": (-5.0, 10.0), "x2": (0.0, 15.0)}
 BRANIN_MINIMUM = 5 / (4 * np.pi)  # 0.397887...
@@ -65,16 +67,19 @@ def grid_axes(
 
 
 def trials_frame(studies: Mapping[tuple[str, int], optuna.Study]) -> pd.DataFrame:
-    """One row per finished trial of the studies, keyed by (strategy, seed): strategy, seed, trial, value, params."""
-    rows = [
-        {"strategy": strategy, "seed": seed, "trial": t.number + 1, "value": t.value, **t.params}
-        for (strategy, seed), study in studies.items()
-        for t in study.trials
-        if t.state == optuna.trial.TrialState.COMPLETE
-    ]
-    if not rows:
+    """One row per finished trial of the studies, keyed by (strategy, seed): strategy, seed, trial (counted from 1),
+    value, params. Each study's rows are its `trials_table`. Raises ValueError when no trial finished."""
+    frames = []
+    for (strategy, seed), study in studies.items():
+        if not study.trials:
+            continue
+        table = trials_table(study, decimals=None).reset_index()
+        table = table[table["state"] == "COMPLETE"].drop(columns="state")
+        frames.append(table.assign(strategy=strategy, seed=seed, trial=table["trial"] + 1))
+    if all(frame.empty for frame in frames):
         raise ValueError("the studies hold no finished trial")
-    return pd.DataFrame(rows)
+    trials = pd.concat(frames, ignore_index=True)
+    return trials[[*TRIAL_COLUMNS, *(c for c in trials.columns if c not in TRIAL_COLUMNS)]]
 
 
 def _checked(trials: pd.DataFrame) -> pd.DataFrame:

@@ -83,23 +83,29 @@ class TrialProgressBar:
             self.bar.close()
 
 
-def trials_table(study: Study, *, sort: bool = False, decimals: int = 4) -> pd.DataFrame:
-    """One row per trial: its number, state, value and sampled parameters (no timestamps or durations).
+def trials_table(
+    study: Study, *, sort: bool = False, user_attrs: bool = False, decimals: int | None = 4
+) -> pd.DataFrame:
+    """One row per trial: its number, state, value and sampled parameters (no timestamps or durations), then its
+    user attributes when `user_attrs` is true.
 
-    `sort=True` orders by value (best first, failed trials last); numbers are rounded to `decimals`.
+    `sort=True` orders by value (best first, failed trials last); numbers are rounded to `decimals` (None: not).
     Raises ValueError when the study has no trials.
     """
     trials = study.get_trials(deepcopy=False)
     if not trials:
         raise ValueError(f"study {study.study_name!r} has no trials yet: run study.optimize first")
     rows = [
-        {"trial": t.number, "state": t.state.name, "value": t.value if t.values else None, **t.params} for t in trials
+        {"trial": t.number, "state": t.state.name, "value": t.value if t.values else None}
+        | t.params
+        | (t.user_attrs if user_attrs else {})
+        for t in trials
     ]
     table = pd.DataFrame(rows).set_index("trial")
     if sort:
         ascending = study.direction.name != "MAXIMIZE"
         table = table.sort_values("value", ascending=ascending, na_position="last", kind="stable")
-    return table.round(decimals)
+    return table if decimals is None else table.round(decimals)
 
 
 def as_figure(axes: Axes | np.ndarray) -> Figure:
