@@ -1,7 +1,7 @@
-"""Item 1: what tracking every trial costs on notebook 04's own study, against no tracking and the peers.
+"""Item 1: what tracking every trial costs on notebook 04's study, against no tracking and the peers.
 
-Each variant runs the same seeded TPE study; the notebook's `train_catboost` is wrapped with a timer so the
-logging time inside the study is measured directly, apart from the fit time and its noise.
+Each variant runs the same seeded TPE study on notebook 04's workload (`benchmarks.workload`); every fit is timed, so
+the logging time inside the study is measured directly, apart from the fit time and its noise.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ from typing import Any
 import mlflow
 import optuna
 
-from benchmarks.notebook_namespace import STUDY_NOTEBOOK, notebook_namespace
 from benchmarks.stats import median, ratio, timed
-from tutorial_utils.metrics import rmse
+from benchmarks.workload import TuningWorkload, load_workload
 from tutorial_utils.tracking import setup_tracking
 
 VARIANTS = ["none", "course", "mlflow_callback", "naive", "async"]
@@ -46,39 +45,27 @@ def _async_parent_run(name: str) -> Iterator[None]:
         mlflow.config.enable_async_logging(False)
 
 
-def plain_objective(ns: dict[str, Any], iterations: int) -> Callable[[optuna.Trial], float]:
-    """The notebook's objective without any tracking: suggest, fit `iterations` trees, score on validation."""
-
-    def objective(trial: optuna.Trial) -> float:
-        model = ns["train_catboost"](ns["suggest_params"](trial), iterations, ns["X_train"], ns["y_train"])
-        return rmse(ns["y_val"], model.predict(ns["X_val"]))
-
-    return objective
-
-
-def naive_objective(ns: dict[str, Any]) -> Callable[[optuna.Trial], float]:
+def naive_objective(workload: TuningWorkload) -> Callable[[optuna.Trial], float]:
     """The course's child run, logged the naive way: one `log_param` call per value, one `log_metric`."""
-    score = plain_objective(ns, ns["TUNING_ITERATIONS"])
 
     def objective(trial: optuna.Trial) -> float:
         with mlflow.start_run(run_name=f"trial-{trial.number:02d}", nested=True):
-            extra = {"iterations": ns["TUNING_ITERATIONS"], "trial_number": trial.number, "sampler_seed": ns["SEED"]}
-            for name, param in {**ns["suggest_params"](trial), **extra}.items():  # the course's values, one call each
+            for name, param in workload.trial_params(trial).items():  # the course's values, one call each
                 mlflow.log_param(name, param)
-            value = score(trial)  # Optuna hands the trial's values back unchanged
+            value = workload.score(trial)  # Optuna hands the trial's values back unchanged
             mlflow.log_metric("val_rmse", value)
         return value
 
     return objective
 
 
-def variant_setup(name: str, ns: dict[str, Any]) -> tuple[Callable[[optuna.Trial], float], list, Callable]:
+def variant_setup(name: str, workload: TuningWorkload) -> tuple[Callable[[optuna.Trial], float], list, Callable]:
     """For a variant: its objective, its Optuna callbacks, and the context (parent run) the study runs in."""
-    plain = plain_objective(ns, ns["TUNING_ITERATIONS"])
+    plain = workload.score
     if name == "none":
         return plain, [], _no_parent_run
     if name == "course":
-        return ns["objective"], [], _parent_run
+        return workload.tracked_objective, [], _parent_run
     if name == "mlflow_callback":
         from optuna_integration import MLflowCallback  # the `bench` extra, needed by this variant only
 
@@ -87,35 +74,33 @@ def variant_setup(name: str, ns: dict[str, Any]) -> tuple[Callable[[optuna.Trial
             callback = MLflowCallback(metric_name="val_rmse", create_experiment=False, mlflow_kwargs={"nested": True})
         return plain, [callback], _parent_run
     if name == "naive":
-        return naive_objective(ns), [], _parent_run
+        return naive_objective(workload), [], _parent_run
     if name == "async":
-        return ns["objective"], [], _async_parent_run
+        return workload.tracked_objective, [], _async_parent_run
     raise ValueError(f"unknown variant {name!r}; have {VARIANTS}")
 
 
-def run_variant(name: str, ns: dict[str, Any], fit_seconds: list[float]) -> dict[str, float]:
+def run_variant(name: str, workload: TuningWorkload) -> dict[str, float]:
     """One study of `N_TRIALS` with a fresh `TPESampler(seed=SEED)`: its wall seconds, best value, and the
-    milliseconds per trial spent beside the fit (objective + callbacks - fit).
-
-    `fit_seconds` is the list the namespace's timed `train_catboost` appends to; it is cleared first.
-    """
-    objective, callbacks, context = variant_setup(name, ns)
+    milliseconds per trial spent beside the fit (objective + callbacks - fit)."""
+    objective, callbacks, context = variant_setup(name, workload)
     objective_seconds: list[float] = []
     callback_seconds: list[float] = []
-    fit_seconds.clear()
-    study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=ns["SEED"]))
+    workload.fit_seconds.clear()
+    knobs = workload.knobs
+    study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=knobs["SEED"]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         start = time.perf_counter()
         with context(f"bench-{name}"):
             study.optimize(
                 timed(objective, objective_seconds),
-                n_trials=ns["N_TRIALS"],
+                n_trials=knobs["N_TRIALS"],
                 callbacks=[timed(c, callback_seconds) for c in callbacks],
             )
         wall = time.perf_counter() - start
     n_trials = len(study.trials)
-    beside_fit = (sum(objective_seconds) + sum(callback_seconds) - sum(fit_seconds)) / n_trials
+    beside_fit = (sum(objective_seconds) + sum(callback_seconds) - sum(workload.fit_seconds)) / n_trials
     return {"wall_s": wall, "beside_fit_ms_per_trial": 1000 * beside_fit, "best_value": study.best_value}
 
 
@@ -146,19 +131,18 @@ def measure_overhead(*, quick: bool, repeats: int) -> dict[str, Any]:
     """
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
-    ns = notebook_namespace(STUDY_NOTEBOOK, "objective", QUICK_OVERRIDES if quick else None)
+    workload = load_workload(QUICK_OVERRIDES if quick else None)
+    knobs = workload.knobs
     setup_tracking(EXPERIMENT, verbose=False)
-    fit_seconds: list[float] = []
-    ns["train_catboost"] = timed(ns["train_catboost"], fit_seconds)  # the objective looks it up as a global
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     samples: dict[str, list[dict[str, float]]] = {name: [] for name in VARIANTS}
     for _ in range(repeats):
         for name in VARIANTS:
-            samples[name].append(run_variant(name, ns, fit_seconds))
+            samples[name].append(run_variant(name, workload))
     return {
-        "n_trials": ns["N_TRIALS"],
-        "tuning_iterations": ns["TUNING_ITERATIONS"],
-        "seed": ns["SEED"],
-        "variants": summarise(samples, ns["N_TRIALS"]),
+        "n_trials": knobs["N_TRIALS"],
+        "tuning_iterations": knobs["TUNING_ITERATIONS"],
+        "seed": knobs["SEED"],
+        "variants": summarise(samples, knobs["N_TRIALS"]),
         "samples": samples,
     }

@@ -1,26 +1,34 @@
-"""Item 5: one shared Optuna study (JournalStorage) run by 1 worker process, then by 2, with notebook 06's own code.
+"""Item 5: one shared Optuna study (JournalStorage) run by 1 worker process, then by 2, as notebook 06 runs it.
 
-The notebook's cells run up to its `run_study` (parent run, study created in the storage, worker processes of
-`notebooks/workers/tune_worker.py`, wall time of the workers). Both sides get the same cores: each worker has
-`CORES // workers` CatBoost threads. The very first study samples its trials (seeded TPE); every later study
-replays those parameters (`study.enqueue_trial`, as the notebook's reference studies do), so all do the same work.
+Each study is what notebook 06's `run_study` does, with the same package helpers and the committed worker script
+`notebooks/workers/tune_worker.py`: a parent run, the study created in the storage, one process per worker, the wall
+time of the workers. Both sides get the same cores: each worker has `CORES // workers` CatBoost threads. The very
+first study samples its trials (seeded TPE); every later study replays those parameters (`study.enqueue_trial`, as
+the notebook's reference studies do), so all do the same work.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import mlflow
 import optuna
+from optuna.storages import JournalStorage
+from optuna.storages.journal import JournalFileBackend
 
-from benchmarks.notebook_namespace import notebook_namespace
 from benchmarks.repro import fingerprint
 from benchmarks.stats import median, ratio
+from benchmarks.workload import notebook_knobs
+from tutorial_utils.parallel_tuning import WorkerResult, run_workers, split_trials, worker_command, worker_env
 from tutorial_utils.paths import NOTEBOOKS_DIR
+from tutorial_utils.tracking import setup_tracking
 
 PARALLEL_NOTEBOOK = NOTEBOOKS_DIR / "06_parallel_tuning.ipynb"
+WORKER_SCRIPT = NOTEBOOKS_DIR / "workers" / "tune_worker.py"
 WORKER_COUNTS = (1, 2)
 QUICK_OVERRIDES = {"N_TRIALS": 2, "TUNING_ITERATIONS": 10}
 
@@ -32,11 +40,42 @@ def threads_per_worker(cores: int, workers: int) -> int:
     return max(1, cores // workers)
 
 
-def run_sample(ns: dict[str, Any], workers: int, replay: Sequence[dict[str, Any]]) -> tuple[dict[str, Any], list]:
-    """One study through the notebook's `run_study`: its sample (wall and per-worker seconds, trial count, best
-    value, fingerprint of the sorted trial values) and the parameters of its trials."""
-    threads = threads_per_worker(ns["CORES"], workers)
-    study, _, results, wall = ns["run_study"](f"bench-{workers}-workers", workers, threads, replay)
+def run_study(
+    knobs: dict[str, Any], experiment_id: str, name: str, workers: int, threads: int, replay: Sequence[dict[str, Any]]
+) -> tuple[optuna.Study, list[WorkerResult], float]:
+    """One shared study under a parent run: created in the knobs' STORAGE_URL (a journal file), `replay`ed
+    parameters queued, `workers` worker processes started at once; returns the study, the workers and the wall time."""
+    storage = JournalStorage(JournalFileBackend(knobs["STORAGE_URL"]))
+    with mlflow.start_run(run_name=name) as parent:
+        study = optuna.create_study(study_name=f"{name}-{parent.info.run_id}", storage=storage, direction="minimize")
+        for params in replay:
+            study.enqueue_trial(params)
+        options = {
+            "storage": knobs["STORAGE_URL"],
+            "study_name": study.study_name,
+            "parent_run_id": parent.info.run_id,
+            "experiment_id": experiment_id,
+            "seed": knobs["SEED"],
+            "iterations": knobs["TUNING_ITERATIONS"],
+            "thread_count": threads,
+        }
+        shares = split_trials(knobs["N_TRIALS"], workers)
+        commands = [
+            worker_command(WORKER_SCRIPT, worker_index=index, n_trials=share, **options)
+            for index, share in enumerate(shares)
+        ]
+        start = time.perf_counter()
+        results = run_workers(commands, env=worker_env(mlflow.get_tracking_uri(), threads))
+        return study, results, time.perf_counter() - start
+
+
+def run_sample(
+    knobs: dict[str, Any], experiment_id: str, workers: int, replay: Sequence[dict[str, Any]]
+) -> tuple[dict[str, Any], list]:
+    """One study through `run_study`: its sample (wall and per-worker seconds, trial count, best value, fingerprint
+    of the sorted trial values) and the parameters of its trials."""
+    threads = threads_per_worker(knobs["CORES"], workers)
+    study, results, wall = run_study(knobs, experiment_id, f"bench-{workers}-workers", workers, threads, replay)
     values = sorted(trial.value for trial in study.trials)
     sample = {
         "workers": workers,
@@ -91,21 +130,22 @@ def measure_parallel(*, quick: bool, repeats: int, workdir: Path) -> dict[str, A
         "CORES": os.cpu_count() or 1,
         "STORAGE_URL": str(workdir / "parallel.journal"),
     }
-    ns = notebook_namespace(PARALLEL_NOTEBOOK, "run_study", overrides)
+    knobs = notebook_knobs(PARALLEL_NOTEBOOK, overrides)
+    experiment_id = setup_tracking(knobs["EXPERIMENT_NAME"], verbose=False).experiment_id
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     samples: list[dict[str, dict[str, Any]]] = []
     replay: list = []
     for _ in range(repeats):
         sample = {}
         for workers in WORKER_COUNTS:
-            sample[str(workers)], params = run_sample(ns, workers, replay)
+            sample[str(workers)], params = run_sample(knobs, experiment_id, workers, replay)
             replay = replay or params  # the first study's trials, replayed by every later one
         samples.append(sample)
     return {
-        "n_trials": ns["N_TRIALS"],
-        "tuning_iterations": ns["TUNING_ITERATIONS"],
-        "seed": ns["SEED"],
-        "cores": ns["CORES"],
-        **summarise(samples, ns["N_TRIALS"]),
+        "n_trials": knobs["N_TRIALS"],
+        "tuning_iterations": knobs["TUNING_ITERATIONS"],
+        "seed": knobs["SEED"],
+        "cores": knobs["CORES"],
+        **summarise(samples, knobs["N_TRIALS"]),
         "samples": samples,
     }

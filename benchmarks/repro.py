@@ -11,9 +11,8 @@ from typing import Any
 import optuna
 from mlflow.tracking import MlflowClient
 
-from benchmarks.notebook_namespace import STUDY_NOTEBOOK, notebook_namespace
-from benchmarks.overhead import plain_objective
 from benchmarks.stores import sqlite_uri
+from benchmarks.workload import STUDY_NOTEBOOK, TuningWorkload, load_workload
 from course_tools.notebooks import execute_notebook, small_budget
 from course_tools.paths import store_environment
 from tutorial_utils.tracking import quiet_mlflow
@@ -48,11 +47,15 @@ def execute_fresh(parameters: dict[str, Any]) -> dict[str, Any]:
     return {**outcome, "sha256": fingerprint(outcome)}
 
 
-def setting_study(ns: dict[str, Any], thread_count: int, n_jobs: int) -> dict[str, Any]:
+def setting_study(workload: TuningWorkload, thread_count: int, n_jobs: int) -> dict[str, Any]:
     """A short seeded study (REPRO_TRIALS x REPRO_ITERATIONS trees) at one thread count and `n_jobs`."""
-    ns["FIXED_PARAMS"] = {**ns["FIXED_PARAMS"], "thread_count": thread_count}  # train_catboost reads the global
-    study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=ns["SEED"]))
-    study.optimize(plain_objective(ns, ns["REPRO_ITERATIONS"]), n_trials=ns["REPRO_TRIALS"], n_jobs=n_jobs)
+    knobs = workload.knobs
+    study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=knobs["SEED"]))
+    study.optimize(
+        lambda trial: workload.score(trial, knobs["REPRO_ITERATIONS"], thread_count),
+        n_trials=knobs["REPRO_TRIALS"],
+        n_jobs=n_jobs,
+    )
     outcome = {"best_params": study.best_params, "best_value": study.best_value}
     return {"thread_count": thread_count, "n_jobs": n_jobs, **outcome, "sha256": fingerprint(outcome)}
 
@@ -62,11 +65,10 @@ def measure_repro(*, quick: bool) -> dict[str, Any]:
     quiet_mlflow()
     parameters = small_budget(STUDY_NOTEBOOK) if quick else {}
     executions = [execute_fresh(parameters) for _ in range(2)]
-    with tempfile.TemporaryDirectory() as scratch, store_environment(Path(scratch)):
-        ns = notebook_namespace(STUDY_NOTEBOOK, "objective", parameters)
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        reference = setting_study(ns, ns["THREAD_COUNT"], 1)
-        settings = [setting_study(ns, threads, jobs) for threads, jobs in SETTINGS]
+    workload = load_workload(parameters)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    reference = setting_study(workload, workload.knobs["THREAD_COUNT"], 1)
+    settings = [setting_study(workload, threads, jobs) for threads, jobs in SETTINGS]
     for setting in settings:
         setting["same_as_reference"] = setting["sha256"] == reference["sha256"]
     return {

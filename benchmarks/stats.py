@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any
 
+import numpy as np
+
 
 def median(values: Sequence[float]) -> float:
     """The median of a non-empty sequence; ValueError names the empty case."""
@@ -22,11 +24,7 @@ def percentile(values: Sequence[float], q: float) -> float:
         raise ValueError("percentile of no values: the benchmark measured nothing")
     if not 0 <= q <= 100:
         raise ValueError(f"percentile q must be within 0-100, got {q}")
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    return float(np.percentile(values, q))
 
 
 def ratio(value: float, baseline: float) -> float:

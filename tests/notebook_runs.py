@@ -15,6 +15,7 @@ from mlflow.tracking import MlflowClient
 
 from course_tools.notebooks import execute_notebook, read_parameters, small_budget
 from course_tools.paths import store_environment
+from tutorial_utils.runs import search_all_runs
 
 SANITIZE_FILE = Path(__file__).with_name("nbval_sanitize.cfg")
 
@@ -27,6 +28,7 @@ class NotebookRun:
     parameters: dict[str, Any]
     executions: list[nbformat.NotebookNode]
     client: MlflowClient
+    store: Path  # the folder of the local store both executions used
 
     def experiment(self, name: str | None = None) -> Experiment:
         """The experiment called `name` (default: the notebook's EXPERIMENT_NAME); it must be unique."""
@@ -47,8 +49,7 @@ class NotebookRun:
 
     def runs(self, experiment_name: str | None = None) -> list[Run]:
         """Every run of an experiment, oldest first."""
-        experiment_id = self.experiment(experiment_name).experiment_id
-        return self.client.search_runs([experiment_id], order_by=["attributes.start_time ASC"], max_results=10_000)
+        return search_all_runs(self.client, [self.experiment(experiment_name).experiment_id])
 
 
 def run_twice(path: Path, workdir: Path) -> NotebookRun:
@@ -60,7 +61,7 @@ def run_twice(path: Path, workdir: Path) -> NotebookRun:
         executions = [
             execute_notebook(path, workdir / f"execution-{n}.ipynb", overrides, progress_bar=False) for n in (1, 2)
         ]
-    return NotebookRun(path, parameters, executions, MlflowClient(f"sqlite:///{store / 'mlflow.db'}"))
+    return NotebookRun(path, parameters, executions, MlflowClient(f"sqlite:///{store / 'mlflow.db'}"), store)
 
 
 def sanitizers() -> list[tuple[re.Pattern[str], str]]:

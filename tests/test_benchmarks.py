@@ -8,13 +8,13 @@ from argparse import Namespace
 from pathlib import Path
 
 import nbformat
+import optuna
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 import benchmarks.__main__ as cli
 from benchmarks.__main__ import main, store_kinds
 from benchmarks.child_runs import child_run_cost
-from benchmarks.notebook_namespace import notebook_namespace, strip_magics
 from benchmarks.overhead import VARIANTS, measure_overhead, summarise, variant_setup
 from benchmarks.parallel import measure_parallel, threads_per_worker
 from benchmarks.parallel import summarise as summarise_parallel
@@ -24,6 +24,7 @@ from benchmarks.results import QUICK_DIR, RESULTS_DIR, read_results, results_dir
 from benchmarks.scale import populate
 from benchmarks.stats import median, percentile, ratio, timed
 from benchmarks.stores import store_under_test
+from benchmarks.workload import STUDY_NOTEBOOK, load_workload, notebook_knobs
 from course_tools.workshop.mlflow_server import ServerStartError, local_server
 from course_tools.workshop.postgres import PostgresError, postgres_bin_dir
 
@@ -308,32 +309,33 @@ def _parameters(source: str):
     return new_code_cell(source, metadata={"tags": ["parameters"]})
 
 
-def test_notebook_namespace_strips_magics_overrides_and_stops_after_the_definition(tmp_path):
-    path = _notebook(
-        tmp_path / "nb.ipynb",
-        new_code_cell("%matplotlib inline\nimport math\n!echo shell"),
-        _parameters("N = 3  # knob\nK = 1  # other"),
-        new_code_cell("DOUBLE = 2 * N\nprint('not shown')"),
-        new_code_cell("def objective(x):\n    return x * DOUBLE"),
-        new_code_cell("raise RuntimeError('never reached')"),
-    )
-    ns = notebook_namespace(path, "objective", {"N": 5})
-    assert ns["N"] == 5 and ns["K"] == 1 and ns["DOUBLE"] == 10 and ns["objective"](2) == 20
-
-
-def test_notebook_namespace_errors(tmp_path):
-    path = _notebook(tmp_path / "nb.ipynb", _parameters("N = 3  # knob"), new_code_cell("import math"))
-    with pytest.raises(ValueError, match="no code cell defines 'objective'"):
-        notebook_namespace(path, "objective")
+def test_notebook_knobs_are_the_parameters_cell_with_overrides(tmp_path):
+    path = _notebook(tmp_path / "nb.ipynb", _parameters("N = 3  # knob\nK = 1  # other (small: 0)"))
+    assert notebook_knobs(path) == {"N": 3, "K": 1}
+    assert notebook_knobs(path, {"N": 5}) == {"N": 5, "K": 1}
     with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['math'\]"):
-        notebook_namespace(path, "N", {"math": 1})
-    late = _notebook(tmp_path / "late.ipynb", new_code_cell("def f():\n    pass"), _parameters("N = 3  # knob"))
-    with pytest.raises(ValueError, match="comes after 'f'"):
-        notebook_namespace(late, "f")
+        notebook_knobs(path, {"math": 1})
 
 
-def test_strip_magics_keeps_code():
-    assert strip_magics("%time x = 1\ny = 2\n  !ls\nz = '%s' % y") == "y = 2\nz = '%s' % y"
+def test_the_workload_is_notebook_04s_knobs_and_the_course_space():
+    workload = load_workload({"TUNING_ITERATIONS": 5})
+    knobs = notebook_knobs(STUDY_NOTEBOOK)
+    assert workload.knobs == knobs | {"TUNING_ITERATIONS": 5}
+    trial = optuna.trial.FixedTrial(
+        {"depth": 4, "learning_rate": 0.1, "l2_leaf_reg": 3.0, "random_strength": 1.0, "subsample": 0.8}
+    )
+    assert workload.trial_params(trial) == {
+        "depth": 4,
+        "learning_rate": 0.1,
+        "l2_leaf_reg": 3.0,
+        "random_strength": 1.0,
+        "bootstrap_type": "Bernoulli",
+        "subsample": 0.8,
+        "iterations": 5,
+        "trial_number": 0,
+        "sampler_seed": knobs["SEED"],
+    }
+    assert 0 < workload.score(trial) < 1 and len(workload.fit_seconds) == 1
 
 
 def test_store_kinds_refuse_bad_input(tmp_path):

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
 
-import nbformat
 import optuna
 import pytest
 from matplotlib.figure import Figure
@@ -16,7 +14,6 @@ from tutorial_utils import parallel_tuning as pt
 from tutorial_utils.parallel_tuning import (
     StudyTiming,
     WorkerFailed,
-    catboost_model,
     describe_storage,
     open_storage,
     plot_speedup,
@@ -24,11 +21,10 @@ from tutorial_utils.parallel_tuning import (
     speedup_table,
     split_trials,
     storage_url,
-    suggest_catboost_params,
     worker_command,
     worker_env,
 )
-from tutorial_utils.paths import NOTEBOOKS_DIR
+from tutorial_utils.tuning import catboost_regressor, suggest_catboost_params
 
 
 def python(code: str) -> list[str]:
@@ -38,11 +34,9 @@ def python(code: str) -> list[str]:
 # --- storages ---------------------------------------------------------------------------------------------------
 
 
-def test_empty_storage_url_is_the_journal_file_in_build(tmp_path, monkeypatch):
-    assert pt.JOURNAL_FILE.is_relative_to(pt.BUILD_DIR)  # git-ignored
-    monkeypatch.setattr(pt, "JOURNAL_FILE", tmp_path / "optuna" / "studies.journal")
-    assert storage_url("") == str(tmp_path / "optuna" / "studies.journal")
-    assert (tmp_path / "optuna").is_dir()
+def test_empty_storage_url_is_the_journal_file_beside_the_local_store(fresh_store):
+    assert storage_url("") == str(fresh_store / pt.JOURNAL_FILE_NAME)
+    assert fresh_store.is_dir()
     assert storage_url(" sqlite:///x.db ") == "sqlite:///x.db"
 
 
@@ -88,26 +82,7 @@ def test_describe_storage_hides_passwords_and_paths(tmp_path):
     assert describe_storage("postgresql://ana:secret@host:port/db") == "RDBStorage at postgresql://..."
 
 
-# --- the search space and the model ------------------------------------------------------------------------------
-
-
-def notebook_search_space() -> Callable[[optuna.Trial], dict]:
-    """Notebook 04's `suggest_params`, executed from its cell (the space the course teaches)."""
-    notebook = nbformat.read(NOTEBOOKS_DIR / "04_optuna_catboost_tuning.ipynb", as_version=4)
-    cell = next(c for c in notebook.cells if c.cell_type == "code" and c.source.startswith("def suggest_params("))
-    namespace: dict = {}
-    exec(cell.source, namespace)  # the cell also defines the objective, which is not called
-    return namespace["suggest_params"]
-
-
-def test_workers_search_the_space_notebook_04_teaches():
-    """The worker script cannot import from a notebook, so the space is written twice: they must agree."""
-    spaces = []
-    for suggest in (notebook_search_space(), suggest_catboost_params):
-        trial = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0)).ask()
-        fixed = {k: v for k, v in suggest(trial).items() if k not in trial.params}
-        spaces.append((trial.distributions, trial.params, fixed))
-    assert spaces[0] == spaces[1]
+# --- the search space and the model (tutorial_utils.tuning), as the workers use them ---------------------------
 
 
 def test_search_space_replays_fixed_values_and_keeps_the_fixed_entries():
@@ -115,16 +90,17 @@ def test_search_space_replays_fixed_values_and_keeps_the_fixed_entries():
     assert suggest_catboost_params(optuna.trial.FixedTrial(values)) == values | {"bootstrap_type": "Bernoulli"}
 
 
-def test_catboost_model_fixes_seed_threads_and_files():
-    params = catboost_model({"depth": 4}, 10, seed=7, thread_count=1).get_params()
+def test_catboost_regressor_fixes_seed_threads_and_files():
+    params = catboost_regressor({"depth": 4}, 10, seed=7, thread_count=1).get_params()
     assert params | {"depth": 4, "random_seed": 7, "thread_count": 1, "iterations": 10} == params
     assert params["allow_writing_files"] is False and params["cat_features"] == ["cut", "color", "clarity"]
 
 
-@pytest.mark.parametrize(("iterations", "threads"), [(0, 1), (10, 0), (10, -1)])
-def test_catboost_model_refuses_no_trees_or_unfixed_threads(iterations, threads):
-    with pytest.raises(ValueError, match="at least 1"):
-        catboost_model({}, iterations, seed=0, thread_count=threads)
+@pytest.mark.parametrize(("iterations", "threads"), [(0, 1), (10, 0), (10, -2)])
+def test_catboost_regressor_refuses_no_trees_or_no_threads(iterations, threads):
+    """Zero threads would not raise in CatBoost 1.2: it kills the process with a floating point exception."""
+    with pytest.raises(ValueError, match="need iterations >= 1"):
+        catboost_regressor({}, iterations, seed=0, thread_count=threads)
 
 
 # --- workers -----------------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from mlflow.entities import Run
 
 from notebook_runs import NotebookRun
 from tutorial_utils.headline import read_headline
-from tutorial_utils.parallel_tuning import JOURNAL_FILE, open_storage, split_trials
+from tutorial_utils.parallel_tuning import JOURNAL_FILE_NAME, open_storage, split_trials
 
 EXERCISE_PREFIX = "exercise-"
 SEARCH_SPACE = {"depth", "learning_rate", "l2_leaf_reg", "random_strength", "subsample"}
@@ -37,7 +37,8 @@ def _check_study(run: NotebookRun, runs: list[Run], parent: Run) -> list[float]:
         assert child.data.params["thread_count"] == str(threads)
         assert child.data.params["iterations"] == str(params["TUNING_ITERATIONS"])
 
-    study = optuna.load_study(study_name=parent.data.params["study_name"], storage=open_storage(str(JOURNAL_FILE)))
+    journal = str(run.store / JOURNAL_FILE_NAME)  # the default storage: beside the notebook run's local store
+    study = optuna.load_study(study_name=parent.data.params["study_name"], storage=open_storage(journal))
     assert [t.state.name for t in study.trials] == ["COMPLETE"] * params["N_TRIALS"]
     best_child = min(children, key=lambda c: c.data.metrics["val_rmse"])
     assert parent.data.metrics["best_val_rmse"] == best_child.data.metrics["val_rmse"] == study.best_value
@@ -51,14 +52,14 @@ def _check_study(run: NotebookRun, runs: list[Run], parent: Run) -> list[float]:
     return sorted(t.value for t in study.trials)
 
 
-def _check_broken_studies(runs: list[Run], broken: list[Run]) -> None:
+def _check_broken_studies(runs: list[Run], broken: list[Run], journal: str) -> None:
     """Exercise 2: per execution, a FAILED parent whose one child FAILED, as did the study's one trial."""
     assert [p.info.run_name for p in broken] == ["exercise-broken-study"] * 2
     for parent in broken:
         assert parent.info.status == "FAILED"
         children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
         assert [c.info.status for c in children] == ["FAILED"]
-        study = optuna.load_study(study_name=parent.data.params["study_name"], storage=open_storage(str(JOURNAL_FILE)))
+        study = optuna.load_study(study_name=parent.data.params["study_name"], storage=open_storage(journal))
         assert [t.state.name for t in study.trials] == ["FAIL"]
 
 
@@ -66,7 +67,7 @@ def check(run: NotebookRun) -> None:
     params = run.parameters
     everything = run.runs()
     broken = [r for r in everything if r.info.run_name.startswith(EXERCISE_PREFIX)]
-    _check_broken_studies(everything, broken)
+    _check_broken_studies(everything, broken, str(run.store / JOURNAL_FILE_NAME))
     broken_ids = {p.info.run_id for p in broken}
     runs = [r for r in everything if broken_ids.isdisjoint({r.info.run_id, r.data.tags.get("mlflow.parentRunId")})]
     assert {r.info.status for r in runs} == {"FINISHED"}
