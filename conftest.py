@@ -1,8 +1,11 @@
-"""Test isolation for every pytest run, `pytest notebooks/NN.ipynb` (nbval alone) included: kernels and tests
-track to a temporary store, never to the course store or a tracking server."""
+"""For every pytest run, `pytest notebooks/NN.ipynb` (nbval alone) included: kernels and tests track to a temporary
+store, never to the course store or a tracking server; nbval's cells keep their notebook order in a shuffled run;
+and no test leaves a file in the checkout."""
 
 import os
+import subprocess
 import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -15,3 +18,47 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.pop("MLFLOW_TRACKING_URI", None)
     os.environ[STORE_DIR_ENV] = tempfile.mkdtemp(prefix="course-test-store-")
     quiet_mlflow()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """pytest-randomly shuffles every test, nbval's notebook cells too: put the cells back, notebook by notebook and
+    in their order, after the other tests (a notebook's cells share one kernel and build on each other)."""
+    from nbval.plugin import IPyNbCell
+
+    cells = [item for item in items if isinstance(item, IPyNbCell)]
+    if cells:
+        others = [item for item in items if not isinstance(item, IPyNbCell)]
+        items[:] = others + sorted(cells, key=lambda cell: (str(cell.path), cell.cell_num))
+
+
+#: What tests and tools may leave in the checkout: the environment and caches.
+LEFT_BEHIND_OK = (".venv/", ".pytest_cache/", ".ruff_cache/", "__pycache__/", ".ipynb_checkpoints/")
+
+
+def _checkout_files(root: Path) -> set[str]:
+    """Untracked and ignored files and folders of the git checkout at `root` (empty outside git)."""
+    done = subprocess.run(
+        ["git", "status", "--porcelain", "--ignored", "--untracked-files=all"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    entries = {line[3:] for line in done.stdout.splitlines()}
+    return {entry for entry in entries if not any(f"/{folder}" in f"/{entry}" for folder in LEFT_BEHIND_OK)}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_FILES_BEFORE] = _checkout_files(session.config.rootpath)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Hermetic tests: a file that appeared in the checkout during the run fails it, by name."""
+    new = sorted(_checkout_files(session.config.rootpath) - session.config.stash[_FILES_BEFORE])
+    if new:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print(f"\nFAILED: the tests wrote into the checkout (write to tmp_path instead): {new[:20]}")
+
+
+_FILES_BEFORE = pytest.StashKey[set]()

@@ -19,12 +19,11 @@ import nbformat
 
 from course_tools.export_runs import export_runs
 from course_tools.notebooks import KERNEL_DISPLAY_NAME, KERNEL_NAME, clean_metadata
-from course_tools.paths import BUILD_DIR, DOCS_DIR, notebook_paths
+from course_tools.paths import BUILD_DIR, DOCS_DIR, store_environment
 from course_tools.runner import format_results, run_notebook, selected_notebooks
 from course_tools.student import write_student_copies
 from course_tools.timings import machine_summary, timings_markdown
 from course_tools.workshop.network import LOOPBACK, port_in_use
-from tutorial_utils.paths import STORE_DIR_ENV
 from tutorial_utils.tracking import QUIET_ENV, ensure_store, local_store_uri, quiet_mlflow, tracking_uri
 
 UI_HOST = LOOPBACK
@@ -45,11 +44,9 @@ def command_run(args: argparse.Namespace) -> int:
 def command_render(args: argparse.Namespace) -> int:
     """Re-execute notebooks in place at the full budget, each on a fresh temporary store, metadata cleaned."""
     quiet_mlflow()
-    os.environ.pop("MLFLOW_TRACKING_URI", None)
     failed = []
     for source in selected_notebooks(args.notebooks):
-        with tempfile.TemporaryDirectory() as scratch:
-            os.environ[STORE_DIR_ENV] = scratch
+        with tempfile.TemporaryDirectory() as scratch, store_environment(Path(scratch)):
             output = Path(scratch) / source.name
             result = run_notebook(source, output, "full")
             if result.ok:
@@ -75,14 +72,12 @@ def command_timings(args: argparse.Namespace) -> int:
     if args.repeats < 1:
         raise SystemExit(f"--repeats must be at least 1, got {args.repeats}")
     quiet_mlflow()
-    os.environ.pop("MLFLOW_TRACKING_URI", None)
     seconds: dict[str, dict[str, float]] = {}
-    with tempfile.TemporaryDirectory() as scratch:
-        os.environ[STORE_DIR_ENV] = scratch
+    with tempfile.TemporaryDirectory() as scratch, store_environment(Path(scratch)):
         for budget in ("small", "full"):
             samples: dict[str, list[float]] = {}
             for repeat in range(1, args.repeats + 1):
-                results = [run_notebook(p, Path(scratch) / budget / p.name, budget) for p in notebook_paths()]
+                results = [run_notebook(p, Path(scratch) / budget / p.name, budget) for p in selected_notebooks([])]
                 print(f"\n{budget} budget, execution {repeat} of {args.repeats}\n{format_results(results)}")
                 if not all(r.ok for r in results):
                     return 1

@@ -32,10 +32,13 @@ class GridRuns:
     child_names: list[str]
 
 
-def newest_grid(tracking_uri: str) -> GridRuns:
-    """Find notebook 02's newest grid parent and its children; ValueError if the server has none."""
+def newest_grid(tracking_uri: str, experiment_name: str | None = None) -> GridRuns:
+    """Find notebook 02's newest grid parent and its children in `experiment_name` (default: the notebook's own
+    EXPERIMENT_NAME); ValueError if there is none."""
     client = MlflowClient(tracking_uri)
-    experiment = client.get_experiment_by_name(read_parameters(GRID_NOTEBOOK)["EXPERIMENT_NAME"].default)
+    experiment = client.get_experiment_by_name(
+        experiment_name or read_parameters(GRID_NOTEBOOK)["EXPERIMENT_NAME"].default
+    )
     parents = (
         client.search_runs(
             [experiment.experiment_id],
@@ -54,9 +57,9 @@ def newest_grid(tracking_uri: str) -> GridRuns:
     return GridRuns(experiment.experiment_id, GRID_PARENT, sorted(c.info.run_name for c in children))
 
 
-def grid_views(tracking_uri: str, out_dir: Path) -> tuple[GridRuns, ParentViews]:
+def grid_views(tracking_uri: str, out_dir: Path, experiment_name: str | None = None) -> tuple[GridRuns, ParentViews]:
     """Capture the run tree and the compare view of the newest grid on `tracking_uri` into `out_dir`."""
-    grid = newest_grid(tracking_uri)
+    grid = newest_grid(tracking_uri, experiment_name)
     views = capture_parent_views(
         tracking_uri, grid.experiment_id, grid.parent_name, grid.child_names, out_dir, GRID_COLUMNS
     )

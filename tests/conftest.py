@@ -1,23 +1,15 @@
-"""Fixtures: a fresh store per test, live local tracking servers (plain, and the workshop one with PostgreSQL and
-basic auth), and no tracking URI leaking between tests."""
+"""Fixtures of every kind of test: a fresh store per test, a plain local tracking server (started once, when a test
+asks for it), and no tracking URI leaking between tests. The workshop server's fixtures are in tests/workshop/."""
 
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
-import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
 import pytest
 
 from course_tools.workshop.mlflow_server import local_server
-from course_tools.workshop.network import free_port
-from course_tools.workshop.roster import simulated_attendees
-from course_tools.workshop.server import ADMIN_PASSWORD_ENV, SECRET_KEY_ENV, running_workshop
 from tutorial_utils.paths import STORE_DIR_ENV
 
 
@@ -43,28 +35,3 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("server")
     with local_server(f"sqlite:///{root / 'server.db'}", root) as uri:
         yield uri
-
-
-@dataclass(frozen=True)
-class SharedServer:
-    """The workshop server of a test session: its URI, the admin password, the server log."""
-
-    uri: str
-    admin_password: str
-    log_path: Path
-
-    def attendees(self, count: int) -> list[dict[str, str]]:
-        """`count` new-password users attendee.01 ...; each one's MLFLOW_TRACKING_URI/USERNAME/PASSWORD."""
-        return simulated_attendees(self.uri, count, self.admin_password)
-
-
-@pytest.fixture(scope="session")
-def workshop_server() -> Iterator[SharedServer]:
-    """The workshop server (PostgreSQL in a temp folder, basic auth, served artifacts, one worker), started once."""
-    root = Path(tempfile.mkdtemp(prefix="course-workshop-"))
-    root.chmod(0o755)  # PostgreSQL runs as the postgres user and must reach its folder
-    admin_password = secrets.token_urlsafe(18)
-    env = dict(os.environ, **{ADMIN_PASSWORD_ENV: admin_password, SECRET_KEY_ENV: secrets.token_urlsafe(24)})
-    with running_workshop(root, port=free_port(), workers=1, env=env) as server:
-        yield SharedServer(server.uri, admin_password, server.log_path)
-    shutil.rmtree(root, ignore_errors=True)

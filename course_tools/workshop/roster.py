@@ -116,14 +116,6 @@ def create_attendees(tracking_uri: str, names: Sequence[str], admin_password: st
     return attendees
 
 
-def simulated_attendees(tracking_uri: str, count: int, admin_password: str) -> list[dict[str, str]]:
-    """`count` users attendee-01 ... on the server; the environment (URI, username, password) of each."""
-    if count < 1:
-        raise ValueError(f"count must be at least 1, got {count}")
-    names = [f"attendee {n:02d}" for n in range(1, count + 1)]
-    return [a.env(tracking_uri) for a in create_attendees(tracking_uri, names, admin_password)]
-
-
 def write_passwords(attendees: Sequence[Attendee], tracking_uri: str, path: Path) -> Path:
     """The instructor's credentials file (name, username, password, URI), readable by its owner only."""
     path = Path(path)

@@ -33,13 +33,6 @@ def test_describe_names_both_workloads():
     assert text.endswith("a child run on a fresh SQLite store 15.2 ms")
 
 
-def test_quick_measure_in_its_own_process_leaves_this_one_alone(fresh_store):
-    before = mlflow.get_tracking_uri()
-    stick = yardstick.measure_elsewhere(quick=True)
-    assert stick.fit_s > 0 and stick.child_run_ms > 0
-    assert mlflow.get_tracking_uri() == before
-
-
 def test_cli_refuses_unknown_options():
     with pytest.raises(SystemExit, match="unknown"):
         yardstick.main(["--fast"])

@@ -3,9 +3,7 @@
 from datetime import date
 
 import pytest
-from test_course import _tiny_notebook
 
-from course_tools import cli as course
 from course_tools.timings import TIMINGS_COMMAND, cpu_model, machine_summary, timings_markdown
 
 
@@ -30,16 +28,3 @@ def test_cpu_model_reads_cpuinfo(tmp_path):
     cpuinfo.write_text("processor\t: 0\nmodel name\t: Test CPU @ 3 GHz\n")
     assert cpu_model(cpuinfo) == "Test CPU @ 3 GHz"
     assert machine_summary().count("cores; Python 3.") == 1
-
-
-def test_timings_command_times_both_budgets_and_writes_the_table(tmp_path, monkeypatch, capsys):
-    notebook = _tiny_notebook(tmp_path / "00_tiny.ipynb", "tu.show_headline('seed', SEED)")
-    monkeypatch.setattr(course, "notebook_paths", lambda: [notebook])
-    out = tmp_path / "timings.md"
-    assert course.main(["timings", "--out", str(out), "--repeats", "2"]) == 0
-    assert out.read_text().splitlines()[2].startswith("| `00_tiny.ipynb` | ")
-    printed = capsys.readouterr().out
-    assert "small budget, execution 2 of 2" in printed and "full budget, execution 2 of 2" in printed
-    assert "medians of 2 executions" in out.read_text()
-    with pytest.raises(SystemExit, match="at least 1"):
-        course.main(["timings", "--repeats", "0"])

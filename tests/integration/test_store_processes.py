@@ -1,7 +1,9 @@
-"""The pinned model requirements: installed versions, and a superset of what MLflow would infer."""
+"""What takes real processes or MLflow's own model logging (seconds each): the store under concurrent first use,
+the yardstick in its own process, and the model requirements against what MLflow infers."""
 
 from __future__ import annotations
 
+import multiprocessing
 from importlib.metadata import version
 from pathlib import Path
 
@@ -10,10 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from catboost import CatBoostRegressor
+from mlflow.tracking import MlflowClient
 from sklearn.linear_model import Lasso
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from benchmarks import yardstick
+from tutorial_utils import tracking
 from tutorial_utils.model_requirements import FLAVOR_PACKAGES, model_requirements
 from tutorial_utils.tracking import setup_tracking
 
@@ -21,14 +26,24 @@ from tutorial_utils.tracking import setup_tracking
 BYSTANDERS = {"pytest", "ipywidgets", "psutil"}
 
 
-def test_requirements_pin_the_installed_versions():
-    assert model_requirements("sklearn")[0] == f"scikit-learn=={version('scikit-learn')}"
-    assert model_requirements("catboost") == [f"{p}=={version(p)}" for p in FLAVOR_PACKAGES["catboost"]]
+def _setup_in_another_process(name: str) -> str:
+    return tracking.setup_tracking(name, verbose=False).experiment_id
 
 
-def test_unknown_flavor_is_refused():
-    with pytest.raises(ValueError, match="no requirements known for flavor 'xgboost'"):
-        model_requirements("xgboost")
+def test_concurrent_first_use_of_a_fresh_store_is_safe(fresh_store):
+    """Four processes set up one new experiment on one fresh store at once: one store, one experiment."""
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        ids = pool.map(_setup_in_another_process, ["shared"] * 4)
+    assert len(set(ids)) == 1 and ids[0] != "0"
+    client = MlflowClient(tracking.local_store_uri())
+    assert [e.name for e in client.search_experiments()] == ["shared", "Default"]
+
+
+def test_quick_measure_in_its_own_process_leaves_this_one_alone(fresh_store):
+    before = mlflow.get_tracking_uri()
+    stick = yardstick.measure_elsewhere(quick=True)
+    assert stick.fit_s > 0 and stick.child_run_ms > 0
+    assert mlflow.get_tracking_uri() == before
 
 
 def _requirements_file(model_uri: str) -> list[str]:

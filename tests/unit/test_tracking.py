@@ -1,4 +1,3 @@
-import multiprocessing
 import os
 import time
 from pathlib import Path
@@ -91,19 +90,6 @@ def test_other_creation_errors_propagate(fresh_store):
         tracking.get_or_create_experiment(Refusing(MlflowClient(tracking.local_store_uri()), "x"), "x")
 
 
-def _setup_in_another_process(name: str) -> str:
-    return tracking.setup_tracking(name, verbose=False).experiment_id
-
-
-def test_concurrent_first_use_of_a_fresh_store_is_safe(fresh_store):
-    """Four processes set up one new experiment on one fresh store at once: one store, one experiment."""
-    with multiprocessing.get_context("spawn").Pool(4) as pool:
-        ids = pool.map(_setup_in_another_process, ["shared"] * 4)
-    assert len(set(ids)) == 1 and ids[0] != "0"
-    client = MlflowClient(tracking.local_store_uri())
-    assert [e.name for e in client.search_experiments()] == ["shared", "Default"]
-
-
 def test_a_server_that_is_down_fails_within_seconds_with_the_ways_forward(monkeypatch):
     uri = "http://127.0.0.1:9"  # the discard port: nothing listens there
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
@@ -113,19 +99,6 @@ def test_a_server_that_is_down_fails_within_seconds_with_the_ways_forward(monkey
     assert time.monotonic() - start < 10
     message = str(caught.value)
     assert uri in message and "start the server" in message and "unset MLFLOW_TRACKING_URI" in message
-
-
-def test_runs_go_to_the_server_named_in_the_environment(mlflow_server, monkeypatch, capsys):
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server)
-    experiment = tracking.setup_tracking("course-test")
-    with mlflow.start_run(run_name="on-the-server") as run:
-        mlflow.log_metric("val_rmse", 0.5)
-    stored = MlflowClient(mlflow_server).get_run(run.info.run_id)
-    assert stored.info.experiment_id == experiment.experiment_id
-    assert stored.data.metrics == {"val_rmse": 0.5}
-    output = capsys.readouterr().out
-    assert f"the tracking server at {mlflow_server}" in output
-    assert "View run" not in output  # the run link MLflow prints for HTTP stores is suppressed
 
 
 def test_quiet_mlflow_keeps_what_the_environment_already_says(monkeypatch):

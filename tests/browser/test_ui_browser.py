@@ -6,7 +6,6 @@ import pytest
 
 from course_tools import ui_browser
 from course_tools.notebooks import execute_notebook, small_budget
-from course_tools.paths import BUILD_DIR
 from course_tools.screenshots import GRID_NOTEBOOK, newest_grid
 from course_tools.screenshots import grid_views as capture_grid_views
 from tutorial_utils.tracking import local_store_uri
@@ -29,10 +28,10 @@ def test_a_store_without_the_grid_says_what_to_run(fresh_store):
 
 def test_the_grid_parent_expands_to_its_children_in_the_ui(mlflow_server, tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server)
-    budget = small_budget(GRID_NOTEBOOK)
+    budget = small_budget(GRID_NOTEBOOK) | {"EXPERIMENT_NAME": "browser-test-grid"}  # this test's own experiment
     execute_notebook(GRID_NOTEBOOK, tmp_path / GRID_NOTEBOOK.name, budget, progress_bar=False)
 
-    grid, views = capture_grid_views(mlflow_server, BUILD_DIR / "ui")
+    grid, views = capture_grid_views(mlflow_server, tmp_path / "pictures", "browser-test-grid")
     assert grid.child_names == sorted(f"lasso-alpha-{alpha:g}" for alpha in budget["ALPHAS"])
     assert views.collapsed == []  # collapsed: the children hide under their parent
     assert views.expanded == grid.child_names

@@ -5,8 +5,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from course_tools import cli as course
-from course_tools.notebooks import execute_notebook, small_budget
-from course_tools.paths import notebook_paths
+from course_tools import runner
 from course_tools.student import (
     ANSWER_TAG,
     SOLUTION_TAG,
@@ -15,7 +14,6 @@ from course_tools.student import (
     student_copy,
     write_student_copies,
 )
-from tutorial_utils.paths import STORE_DIR_ENV
 
 
 def _notebook_with_solutions() -> nbformat.NotebookNode:
@@ -61,7 +59,7 @@ def test_write_student_copies_and_the_command(tmp_path, capsys, monkeypatch):
     assert written == [tmp_path / "a" / "99_tiny.ipynb"]
     assert "SECRET" not in written[0].read_text()
 
-    monkeypatch.setattr(course, "notebook_paths", lambda: [source])
+    monkeypatch.setattr(runner, "notebook_paths", lambda: [source])
     assert course.main(["student", "--out", str(tmp_path / "b")]) == 0
     assert "1 student notebooks without solutions" in capsys.readouterr().out
     assert "SECRET" not in (tmp_path / "b" / "99_tiny.ipynb").read_text()
@@ -71,18 +69,3 @@ def test_exercise_count_counts_the_numbered_items_of_the_exercises_section():
     text = "## Recap\n1. not an exercise\n\n## Exercises\n1. One\n   more text\n2. Two\n3. Three\n\n### Next\n1. no"
     assert exercise_count(text) == 3
     assert exercise_count("## Recap\n1. a") == 0
-
-
-def test_the_student_copies_hold_no_solution_and_execute(tmp_path, monkeypatch):
-    """`make student` for the real course: every solution is gone, and each copy runs top to bottom."""
-    written = write_student_copies(notebook_paths(), tmp_path / "student")
-    assert [path.name for path in written] == [path.name for path in notebook_paths()]
-    monkeypatch.setenv(STORE_DIR_ENV, str(tmp_path / "store"))
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    for source, copy in zip(notebook_paths(), written, strict=True):
-        student = nbformat.read(copy, as_version=4)
-        assert not solution_cells(student)
-        hidden = [cell.source for cell in solution_cells(nbformat.read(source, as_version=4))]
-        assert not [text for text in hidden for cell in student.cells if text in cell.source]
-        executed = execute_notebook(copy, tmp_path / "executed" / copy.name, small_budget(source), progress_bar=False)
-        assert not [o for c in executed.cells for o in c.get("outputs", []) if o.output_type == "error"]

@@ -3,6 +3,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from course_tools import notebooks
+from tutorial_utils import headline
 
 
 def _notebook(path, parameters_source, *, tagged=1):
@@ -42,12 +43,12 @@ def test_read_parameters_rejects_bad_cells(tmp_path, source, tagged, message):
 
 
 def test_headline_round_trip(capsys):
-    notebooks.show_headline("best val_rmse", 0.123456)
+    headline.show_headline("best val_rmse", 0.123456)
     printed = capsys.readouterr().out
     assert printed == "Headline: best val_rmse = 0.1235\n"
     cell = new_code_cell("x", outputs=[new_output("stream", name="stdout", text="other\n" + printed)])
-    assert notebooks.read_headline(new_notebook(cells=[cell])) == "best val_rmse = 0.1235"
-    assert notebooks.read_headline(new_notebook(cells=[new_code_cell("x")])) is None
+    assert headline.read_headline(new_notebook(cells=[cell])) == "best val_rmse = 0.1235"
+    assert headline.read_headline(new_notebook(cells=[new_code_cell("x")])) is None
 
 
 def test_clean_metadata_drops_execution_records_and_names_the_kernel():

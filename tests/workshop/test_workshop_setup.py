@@ -21,6 +21,7 @@ from course_tools.workshop.network import free_port
 from course_tools.workshop.server import ADMIN_PASSWORD_ENV, SECRET_KEY_ENV
 from tutorial_utils import tracking
 from tutorial_utils.paths import REPO_ROOT
+from workshop_support import simulated_attendees
 
 SECRETS = {ADMIN_PASSWORD_ENV: "a" * 12, SECRET_KEY_ENV: "k" * 24}
 
@@ -159,7 +160,7 @@ def test_signed_in_restores_the_environment(monkeypatch):
 
 def test_simulated_attendees_need_a_positive_count():
     with pytest.raises(ValueError, match="at least 1"):
-        roster.simulated_attendees("http://127.0.0.1:9", 0, "x" * 12)
+        simulated_attendees("http://127.0.0.1:9", 0, "x" * 12)
 
 
 def test_the_roster_command_needs_the_admin_password(tmp_path, monkeypatch, capsys):
