@@ -8,13 +8,15 @@ PORT ?= 5000
 BUDGET ?= full
 NOTEBOOKS ?=
 REPEATS ?= 1
+# extra pytest arguments, e.g. PYTEST_ARGS="-p randomly --randomly-seed=1234" to replay a run's order
+PYTEST_ARGS ?=
 # the workshop server (docs/workshop.md): BACKEND=postgres|sqlite on HOST:PORT; SERVER_URI as attendees reach it
 BACKEND ?= postgres
 HOST ?= 127.0.0.1
 ROSTER ?= attendees.csv
 SERVER_URI ?=
 
-.PHONY: help install course test lint lab ui render student timings screenshots export bench lock clean server roster
+.PHONY: help install course test test-fast lab ui render student timings screenshots export bench lock clean server roster
 
 help: ## list the verbs
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,10 +32,15 @@ install: $(STAMP) ## create .venv with the pinned versions and register the cour
 course: $(STAMP) ## run every notebook headlessly on the local store (BUDGET=small|full), then summarise
 	$(PY) -m course_tools run --budget $(BUDGET) $(NOTEBOOKS)
 
-test: $(STAMP) ## ruff, unit tests, notebook runs with store checks, nbval on the committed outputs
+test: $(STAMP) ## ruff, then every test in a random order (seed printed): unit, notebooks and nbval, workshop, browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP) ## the edit loop (under a minute): ruff and tests/unit
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 lab: $(STAMP) ## JupyterLab on the notebooks, with the course kernel
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks --ServerApp.ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -26,7 +26,7 @@ from mlflow.types.schema import ColSpec
 from tutorial_utils.metrics import checked_pair
 from tutorial_utils.plots import draw_predicted_vs_actual
 
-#: Longest message `trim_message` keeps.
+#: Longest message `_trim_message` keeps.
 MAX_MESSAGE_CHARS = 160
 _PATH = re.compile(r"(?:file://)?(?:/[\w.@+-]+){2,}/?")
 _URL = re.compile(r"<?https?://[^\s>]+>?")
@@ -46,7 +46,7 @@ def signature_table(signature: ModelSignature | None) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("column")
 
 
-def trim_message(text: str, max_chars: int = MAX_MESSAGE_CHARS) -> str:
+def _trim_message(text: str, max_chars: int = MAX_MESSAGE_CHARS) -> str:
     """An MLflow message cut to what matters: the part after its last `Error: `, first line, no paths or URLs.
 
     Schema errors repeat the whole input frame and schema before the reason; only the reason is kept.
@@ -78,7 +78,7 @@ def capture_warnings() -> Iterator[list[CapturedWarning]]:
 
     class _Collect(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            captured.append(CapturedWarning(f"log {record.levelname}", trim_message(record.getMessage())))
+            captured.append(CapturedWarning(f"log {record.levelname}", _trim_message(record.getMessage())))
 
     logger = logging.getLogger("mlflow")
     saved_handlers, saved_propagate = logger.handlers[:], logger.propagate
@@ -89,7 +89,7 @@ def capture_warnings() -> Iterator[list[CapturedWarning]]:
             yield captured
     finally:
         logger.handlers, logger.propagate = saved_handlers, saved_propagate
-        captured.extend(CapturedWarning(w.category.__name__, trim_message(str(w.message))) for w in raised)
+        captured.extend(CapturedWarning(w.category.__name__, _trim_message(str(w.message))) for w in raised)
 
 
 @dataclass
@@ -121,7 +121,7 @@ def attempt(call: Callable[[], Any]) -> Outcome:
         try:
             outcome = Outcome(result=call())
         except Exception as error:  # noqa: BLE001 - reporting any rejection is the point
-            outcome = Outcome(error=f"{type(error).__name__}: {trim_message(str(error))}")
+            outcome = Outcome(error=f"{type(error).__name__}: {_trim_message(str(error))}")
     outcome.warnings = captured
     return outcome
 

@@ -20,11 +20,11 @@ def read_pins(path: Path = CONSTRAINTS_FILE) -> dict[str, str]:
     for line in path.read_text().splitlines():
         match = re.fullmatch(r"\s*([A-Za-z0-9_.-]+)\s*==\s*([^\s;#]+).*", line)
         if match:
-            pins[normalise(match[1])] = match[2]
+            pins[_normalise(match[1])] = match[2]
     return pins
 
 
-def normalise(name: str) -> str:
+def _normalise(name: str) -> str:
     """A distribution name in its canonical form (PEP 503)."""
     return re.sub(r"[-_.]+", "-", name).lower()
 
@@ -38,7 +38,7 @@ def check_environment(packages: list[str] = KEY_PACKAGES, pins_file: Path = CONS
             installed = version(package)
         except PackageNotFoundError:
             installed = "missing"
-        pinned = pins.get(normalise(package), "unpinned")
+        pinned = pins.get(_normalise(package), "unpinned")
         rows.append({"package": package, "pinned": pinned, "installed": installed, "ok": installed == pinned})
     table = pd.DataFrame(rows).set_index("package")
     return table

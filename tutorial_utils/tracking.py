@@ -69,20 +69,20 @@ def tracking_uri() -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or local_store_uri()
 
 
-def tracking_username() -> str | None:
+def _tracking_username() -> str | None:
     """The attendee's login on a shared server (`MLFLOW_TRACKING_USERNAME`), or None."""
     return os.environ.get(USERNAME_ENV, "").strip() or None
 
 
-def experiment_name_for(name: str) -> str:
+def _experiment_name_for(name: str) -> str:
     """`name`, namespaced as "<username>/<name>" when `MLFLOW_TRACKING_USERNAME` is set."""
-    username = tracking_username()
+    username = _tracking_username()
     if username is None or name.startswith(f"{username}/"):
         return name
     return f"{username}/{name}"
 
 
-def describe_tracking(uri: str) -> str:
+def _describe_tracking(uri: str) -> str:
     """A one-line, path-free description of a tracking URI for notebook output."""
     if uri == local_store_uri():
         return "the course's local SQLite store"
@@ -103,8 +103,8 @@ def ensure_store(uri: str) -> None:
     Raises `TrackingServerUnavailable` within seconds when an HTTP server is down.
     """
     if uri.startswith(("http://", "https://")):
-        check_server(uri)
-        check_login(uri)
+        _check_server(uri)
+        _check_login(uri)
         return
     database = _sqlite_path(uri)
     if database is None:
@@ -114,7 +114,7 @@ def ensure_store(uri: str) -> None:
         MlflowClient(uri).search_experiments(max_results=1)
 
 
-def check_server(uri: str, timeout: float = SERVER_CHECK_SECONDS) -> None:
+def _check_server(uri: str, timeout: float = SERVER_CHECK_SECONDS) -> None:
     """Raise `TrackingServerUnavailable`, naming the URI and the ways forward, if no server answers."""
     try:
         urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout).close()
@@ -133,13 +133,13 @@ def check_server(uri: str, timeout: float = SERVER_CHECK_SECONDS) -> None:
         ) from None
 
 
-def check_login(uri: str, timeout: float = SERVER_CHECK_SECONDS) -> str | None:
+def _check_login(uri: str, timeout: float = SERVER_CHECK_SECONDS) -> str | None:
     """The user the server knows us as (from the MLFLOW_TRACKING_* credentials); None on a server without logins.
 
     Raises `TrackingLoginRejected`, saying which variables to fix, when the server refuses the credentials.
     """
     request = urllib.request.Request(f"{uri.rstrip('/')}/api/2.0/mlflow/users/current")
-    username = tracking_username()
+    username = _tracking_username()
     if username is not None:
         token = base64.b64encode(f"{username}:{os.environ.get(PASSWORD_ENV, '')}".encode()).decode()
         request.add_header("Authorization", f"Basic {token}")
@@ -163,14 +163,14 @@ def check_login(uri: str, timeout: float = SERVER_CHECK_SECONDS) -> str | None:
 def connection_check() -> None:
     """Print one line: the local store (offline), or the shared server and who we are on it, or what is wrong."""
     uri = tracking_uri()
-    username = tracking_username()
+    username = _tracking_username()
     if not uri.startswith(("http://", "https://")):
         mine = f"; experiments namespaced for {username!r}" if username else ""
-        print(f"Connection check: offline, on {describe_tracking(uri)} (no server needed){mine}.")
+        print(f"Connection check: offline, on {_describe_tracking(uri)} (no server needed){mine}.")
         return
     try:
-        check_server(uri)
-        user = check_login(uri)
+        _check_server(uri)
+        user = _check_login(uri)
     except (TrackingServerUnavailable, TrackingLoginRejected) as error:
         print(f"Connection check FAILED. {error}")
         return
@@ -207,7 +207,7 @@ def setup_tracking(experiment_name: str, *, verbose: bool = True) -> Experiment:
     """Point MLflow at the course store (or `MLFLOW_TRACKING_URI`) and activate `experiment_name`.
 
     Idempotent: safe to call in every notebook, on every re-run, from several processes at once. With
-    `MLFLOW_TRACKING_USERNAME` set, the experiment is "<username>/<experiment_name>" (see `experiment_name_for`).
+    `MLFLOW_TRACKING_USERNAME` set, the experiment is "<username>/<experiment_name>" (see `_experiment_name_for`).
     """
     if not experiment_name.strip():
         raise ValueError("experiment_name must not be empty")
@@ -215,11 +215,11 @@ def setup_tracking(experiment_name: str, *, verbose: bool = True) -> Experiment:
     uri = tracking_uri()
     ensure_store(uri)
     mlflow.set_tracking_uri(uri)
-    name = experiment_name_for(experiment_name)
+    name = _experiment_name_for(experiment_name)
     experiment = get_or_create_experiment(MlflowClient(uri), name, _artifact_location(uri, name))
     mlflow.set_experiment(experiment_id=experiment.experiment_id)
     if verbose:
-        username = tracking_username()
+        username = _tracking_username()
         who = f" as {username!r}" if username else ""
-        print(f"Tracking to {describe_tracking(uri)}{who}; active experiment: {experiment.name!r}")
+        print(f"Tracking to {_describe_tracking(uri)}{who}; active experiment: {experiment.name!r}")
     return experiment

@@ -108,7 +108,7 @@ def trials_table(
     return table if decimals is None else table.round(decimals)
 
 
-def as_figure(axes: Axes | np.ndarray) -> Figure:
+def _as_figure(axes: Axes | np.ndarray) -> Figure:
     """The figure holding `axes` (one Axes or an array of them), detached from pyplot so it is shown once.
 
     Optuna's matplotlib plots draw on pyplot figures, which the notebook backend would display on its own
@@ -126,14 +126,14 @@ def as_figure(axes: Axes | np.ndarray) -> Figure:
 
 
 def optuna_figure(plot: Callable[..., Axes | np.ndarray], *args: Any, **kwargs: Any) -> Figure:
-    """Call one of `optuna.visualization.matplotlib`'s plot functions and return its figure (see `as_figure`).
+    """Call one of `optuna.visualization.matplotlib`'s plot functions and return its figure (see `_as_figure`).
 
     Optuna switches pyplot to its 'ggplot' style as it plots; the change is undone afterwards so that
     the course's other figures keep their look. Log-scaled axes lose their minor tick labels, which
     overlap in the narrow panels of a slice plot.
     """
     with matplotlib.rc_context():
-        figure = as_figure(plot(*args, **kwargs))
+        figure = _as_figure(plot(*args, **kwargs))
     for ax in figure.axes:
         for axis in (ax.xaxis, ax.yaxis):
             if axis.get_scale() == "log":

@@ -33,16 +33,16 @@ def test_signature_table_rejects_no_signature_and_tensor_inputs():
 
 def test_trim_message_keeps_the_reason_without_paths_or_urls():
     text = "Failed to enforce schema of data '   a\n0  1.0' with schema '[...]'. Error: Model is missing inputs ['a']."
-    assert artifacts.trim_message(text) == "Model is missing inputs ['a']."
-    assert artifacts.trim_message("cannot open /home/me/x/model.skops now") == "cannot open <path> now"
-    assert "http" not in artifacts.trim_message("See <https://mlflow.org/docs/x.html> for more")
-    long = artifacts.trim_message("word " * 100, max_chars=40)
+    assert artifacts._trim_message(text) == "Model is missing inputs ['a']."
+    assert artifacts._trim_message("cannot open /home/me/x/model.skops now") == "cannot open <path> now"
+    assert "http" not in artifacts._trim_message("See <https://mlflow.org/docs/x.html> for more")
+    long = artifacts._trim_message("word " * 100, max_chars=40)
     assert len(long) <= 40 and long.endswith("...")
 
 
 def test_trim_message_rejects_a_tiny_limit():
     with pytest.raises(ValueError, match="at least 10"):
-        artifacts.trim_message("anything", max_chars=3)
+        artifacts._trim_message("anything", max_chars=3)
 
 
 def test_capture_warnings_collects_python_warnings_and_mlflow_log_records(capsys):

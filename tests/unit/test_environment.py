@@ -4,7 +4,7 @@ import re
 
 import tomllib
 
-from tutorial_utils.environment import KEY_PACKAGES, check_environment, normalise, read_pins
+from tutorial_utils.environment import KEY_PACKAGES, _normalise, check_environment, read_pins
 from tutorial_utils.paths import REPO_ROOT
 
 ENVIRONMENT_YML = REPO_ROOT / "environment.yml"
@@ -14,7 +14,7 @@ def _direct_dependencies() -> list[str]:
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
     requirements = project["dependencies"] + [r for extra in extras.values() for r in extra]
-    names = [normalise(re.split(r"[<>=!\[ ;]", r, maxsplit=1)[0]) for r in requirements]
+    names = [_normalise(re.split(r"[<>=!\[ ;]", r, maxsplit=1)[0]) for r in requirements]
     return [n for n in names if n != "tutorial-utils"]
 
 
@@ -24,7 +24,7 @@ def _conda_pins() -> dict[str, str]:
     for line in ENVIRONMENT_YML.read_text().splitlines():
         match = re.fullmatch(r"\s*-\s*([A-Za-z0-9_.-]+)\s*==?\s*([^\s#]+)\s*(#.*)?", line)
         if match:
-            pins[normalise(match[1])] = match[2]
+            pins[_normalise(match[1])] = match[2]
     return pins
 
 

@@ -50,7 +50,7 @@ def test_tracking_uri_from_the_environment_wins(fresh_store, tmp_path, monkeypat
     experiment = tracking.setup_tracking("course-test", verbose=False)
     assert other.is_file() and not (fresh_store / "mlflow.db").exists()
     assert experiment.artifact_location.startswith((other.parent / "artifacts").as_uri())
-    assert tracking.describe_tracking(f"sqlite:///{other}") == "the store sqlite:... named by MLFLOW_TRACKING_URI"
+    assert tracking._describe_tracking(f"sqlite:///{other}") == "the store sqlite:... named by MLFLOW_TRACKING_URI"
 
 
 def test_empty_experiment_name_is_refused(fresh_store):

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 from optuna.visualization.matplotlib import plot_optimization_history, plot_slice
 
-from tutorial_utils.tuning import as_figure, optuna_figure, plot_validation_curve
+from tutorial_utils.tuning import _as_figure, optuna_figure, plot_validation_curve
 
 matplotlib.use("Agg")
 optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -27,26 +27,26 @@ def study() -> optuna.Study:
 
 def test_as_figure_detaches_the_figure_from_pyplot():
     fig, ax = plt.subplots()
-    assert as_figure(ax) is fig
+    assert _as_figure(ax) is fig
     assert fig.number not in plt.get_fignums()
 
 
 def test_as_figure_accepts_an_array_of_axes():
     fig, axes = plt.subplots(1, 3)
-    assert as_figure(axes) is fig
+    assert _as_figure(axes) is fig
 
 
 @pytest.mark.parametrize("bad", [None, "axes", np.array([])])
 def test_as_figure_refuses_what_is_not_axes(bad):
     with pytest.raises(TypeError, match="Axes"):
-        as_figure(bad)
+        _as_figure(bad)
 
 
 def test_as_figure_refuses_axes_of_two_figures():
     _, first = plt.subplots()
     _, second = plt.subplots()
     with pytest.raises(ValueError, match="different figures"):
-        as_figure(np.array([first, second]))
+        _as_figure(np.array([first, second]))
     plt.close("all")
 
 

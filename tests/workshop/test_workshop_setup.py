@@ -185,10 +185,10 @@ def test_a_data_folder_the_postgres_user_cannot_reach_is_refused(tmp_path):
 
 def test_usernames_namespace_experiments(monkeypatch):
     monkeypatch.delenv("MLFLOW_TRACKING_USERNAME", raising=False)
-    assert tracking.experiment_name_for("diamonds-price") == "diamonds-price"
+    assert tracking._experiment_name_for("diamonds-price") == "diamonds-price"
     monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "alice")
-    assert tracking.experiment_name_for("diamonds-price") == "alice/diamonds-price"
-    assert tracking.experiment_name_for("alice/diamonds-price") == "alice/diamonds-price"
+    assert tracking._experiment_name_for("diamonds-price") == "alice/diamonds-price"
+    assert tracking._experiment_name_for("alice/diamonds-price") == "alice/diamonds-price"
 
 
 def test_the_connection_check_on_the_local_store_is_one_fixed_line(fresh_store, capsys):
@@ -201,7 +201,7 @@ def test_the_connection_check_on_the_local_store_is_one_fixed_line(fresh_store, 
 def test_a_server_without_logins_is_reported_as_such(mlflow_server, monkeypatch, capsys):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server)
     monkeypatch.delenv("MLFLOW_TRACKING_USERNAME", raising=False)
-    assert tracking.check_login(mlflow_server) is None
+    assert tracking._check_login(mlflow_server) is None
     start = time.monotonic()
     tracking.connection_check()
     assert time.monotonic() - start < 5
@@ -235,7 +235,7 @@ def test_something_else_on_the_port_is_not_taken_for_a_tracking_server(tmp_path,
     try:
         uri = f"http://127.0.0.1:{web.server_address[1]}"
         with pytest.raises(tracking.TrackingServerUnavailable, match="not an MLflow tracking server \\(HTTP 404"):
-            tracking.check_server(uri)
+            tracking._check_server(uri)
     finally:
         web.shutdown()
         web.server_close()

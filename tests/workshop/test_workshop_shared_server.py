@@ -120,14 +120,14 @@ def test_simulated_attendees_each_get_working_credentials(workshop_server, monke
     assert [env["MLFLOW_TRACKING_USERNAME"] for env in envs] == ["attendee.01", "attendee.02", "attendee.03"]
     for env in envs:
         _become(monkeypatch, env)
-        assert tracking.check_login(workshop_server.uri) == env["MLFLOW_TRACKING_USERNAME"]
+        assert tracking._check_login(workshop_server.uri) == env["MLFLOW_TRACKING_USERNAME"]
     again = workshop_server.attendees(1)[0]  # attendee.01 exists: a new password replaces the old one
     assert again["MLFLOW_TRACKING_PASSWORD"] != envs[0]["MLFLOW_TRACKING_PASSWORD"]
     _become(monkeypatch, envs[0])
     with pytest.raises(tracking.TrackingLoginRejected):
-        tracking.check_login(workshop_server.uri)
+        tracking._check_login(workshop_server.uri)
     _become(monkeypatch, again)
-    assert tracking.check_login(workshop_server.uri) == "attendee.01"
+    assert tracking._check_login(workshop_server.uri) == "attendee.01"
 
 
 def test_the_roster_command_writes_private_passwords_and_prints_the_variables(
@@ -149,7 +149,7 @@ def test_the_roster_command_writes_private_passwords_and_prints_the_variables(
     monkeypatch.setenv("MLFLOW_TRACKING_URI", workshop_server.uri)
     monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "zoe.smith")
     monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", passwords[0])
-    assert tracking.check_login(workshop_server.uri) == "zoe.smith"
+    assert tracking._check_login(workshop_server.uri) == "zoe.smith"
 
 
 def test_the_admin_password_appears_in_no_log(workshop_server, alice_and_bob):
