@@ -1,8 +1,9 @@
 """Fixtures of every kind of test: a fresh store per test, a plain local tracking server (started once, when a test
-asks for it), and no tracking URI leaking between tests. The workshop server's fixtures are in tests/workshop/."""
+asks for it), and no environment variable leaking between tests. The workshop server's fixtures: tests/workshop/."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,11 +23,32 @@ def fresh_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return store
 
 
+EXPERIMENT_ID_ENV = "MLFLOW_EXPERIMENT_ID"
+#: Variables that change during a test by design: pytest's own, and those libraries set once on first use.
+CHANGES_EXPECTED = {"PYTEST_CURRENT_TEST", "_MLFLOW_TELEMETRY_SESSION_ID"}
+#: What `mlflow.set_tracking_uri` and `mlflow.set_experiment` write into the environment, as well as into MLflow.
+MLFLOW_ACTIVE_STATE = ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_ID")
+
+
 @pytest.fixture(autouse=True)
-def _forget_tracking_uri() -> Iterator[None]:
-    """`mlflow.set_tracking_uri` also sets MLFLOW_TRACKING_URI; unset both so no store leaks into later kernels."""
+def _no_environment_leak() -> Iterator[None]:
+    """No test leaks an environment variable into later tests (or the kernels they start).
+
+    `mlflow.set_tracking_uri` and `mlflow.set_experiment` also set MLFLOW_TRACKING_URI and MLFLOW_EXPERIMENT_ID,
+    which a later test's kernel would inherit: both are put back first. Any other variable the test changed and
+    did not restore fails it, by name (use `monkeypatch.setenv` or `course_tools.paths.environment`).
+    """
+    before = dict(os.environ)
     yield
     mlflow.set_tracking_uri(None)
+    for name in MLFLOW_ACTIVE_STATE:
+        os.environ.pop(name, None)
+        if name in before:
+            os.environ[name] = before[name]
+    after = dict(os.environ)
+    changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+    leaked = sorted(changed - CHANGES_EXPECTED)
+    assert leaked == [], f"the test changed these environment variables and did not restore them: {leaked}"
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Unit tests of tutorial_utils.tuning_plots: the validation curve and Optuna's plots as figures."""
+"""Unit tests of the figures in tutorial_utils.tuning: the validation curve and Optuna's plots as figures."""
 
 from __future__ import annotations
 
