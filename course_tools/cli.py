@@ -32,7 +32,7 @@ UI_HOST = LOOPBACK
 def command_run(args: argparse.Namespace) -> int:
     """Execute notebooks into the build folder on the tracking store in force, then print the summary."""
     quiet_mlflow()  # its settings pass on to the kernels this process starts
-    ensure_store(os.environ.get("MLFLOW_TRACKING_URI") or local_store_uri())
+    ensure_store(tracking_uri())
     out_dir = Path(args.out)
     results = [run_notebook(p, out_dir / p.name, args.budget) for p in selected_notebooks(args.notebooks)]
     print(f"\n{format_results(results)}\n")

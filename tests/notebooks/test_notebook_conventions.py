@@ -82,3 +82,10 @@ def test_outputs_carry_no_paths_ids_timestamps_or_errors(notebook):
             )
             for what, pattern in FORBIDDEN_IN_OUTPUTS.items():
                 assert not pattern.search(text), f"cell {index} shows {what}: {pattern.search(text)[0]!r}"
+
+
+def test_outputs_that_must_vary_are_marked_by_the_cell_tag_not_in_the_code(notebook):
+    """The learner reads the code; nbval reads the tag (`nbval-ignore-output`), and so do the notebook tests."""
+    _, nb = notebook
+    code = [cell.source for cell in nb.cells if cell.cell_type == "code"]
+    assert not [source.splitlines()[0] for source in code if "NBVAL_" in source]
