@@ -8,7 +8,7 @@ PORT ?= 5000
 BUDGET ?= full
 NOTEBOOKS ?=
 REPEATS ?= 1
-# extra pytest arguments, e.g. PYTEST_ARGS="-p randomly --randomly-seed=1234" to replay a run's order
+# extra pytest arguments, e.g. PYTEST_ARGS=--randomly-seed=1234 to replay the order of an earlier run
 PYTEST_ARGS ?=
 # the workshop server (docs/workshop.md): BACKEND=postgres|sqlite on HOST:PORT; SERVER_URI as attendees reach it
 BACKEND ?= postgres
