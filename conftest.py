@@ -32,6 +32,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         items[:] = others + sorted(cells, key=lambda cell: (str(cell.path), cell.cell_num))
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """nbval's kernels track to the session store: no tracking URI or experiment id that a fixture's run of the
+    course's machinery (the benchmarks, a server test) left in this process reaches them."""
+    from nbval.plugin import IPyNbCell
+
+    if isinstance(item, IPyNbCell):
+        for name in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_ID"):
+            os.environ.pop(name, None)
+
+
 #: What tests and tools may leave in the checkout: the environment and caches.
 LEFT_BEHIND_OK = (".venv/", ".pytest_cache/", ".ruff_cache/", "__pycache__/", ".ipynb_checkpoints/")
 

@@ -290,7 +290,7 @@ def test_summarise_ratios_and_logging_beyond_the_baseline():
 
 def test_overhead_refuses_bad_variant_and_repeats():
     with pytest.raises(ValueError, match="unknown variant 'other'"):
-        variant_setup("other", {"TUNING_ITERATIONS": 1})
+        variant_setup("other", load_workload({"TUNING_ITERATIONS": 1}))
     with pytest.raises(ValueError, match="repeats must be at least 1"):
         measure_overhead(quick=True, repeats=0)
 
