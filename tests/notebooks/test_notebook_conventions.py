@@ -89,3 +89,9 @@ def test_outputs_that_must_vary_are_marked_by_the_cell_tag_not_in_the_code(noteb
     _, nb = notebook
     code = [cell.source for cell in nb.cells if cell.cell_type == "code"]
     assert not [source.splitlines()[0] for source in code if "NBVAL_" in source]
+
+
+def test_models_are_loaded_the_mlflow_3_way(notebook):
+    """By `model_info.model_uri` or `models:/<model_id>` (the logged-model store), never `runs:/<run_id>/model`."""
+    _, nb = notebook
+    assert not [cell.source for cell in nb.cells if cell.cell_type == "code" and "runs:/" in cell.source]
