@@ -48,6 +48,12 @@ class NotebookRun:
         assert len(models) == 1, f"run {run_id} should have logged one model, has {len(models)}"
         return models[0]
 
+    def logged_models(self) -> list[LoggedModel]:
+        """Every model logged in the store, in any experiment."""
+        return mlflow.search_logged_models(
+            experiment_ids=[e.experiment_id for e in self.client.search_experiments()], output_format="list"
+        )
+
     def runs(self, experiment_name: str | None = None) -> list[Run]:
         """Every run of an experiment, oldest first."""
         return search_all_runs(self.client, [self.experiment(experiment_name).experiment_id])

@@ -1,5 +1,6 @@
 """What notebook 00 claims: two baseline runs per execution, identical numbers, models that load back; exercise 2
-tags them `stage = baseline` after they ended, and the exercises log no run."""
+tags them `stage = baseline` after they ended, and the exercises log no run. Each model is named after its run;
+the CatBoost model also carries `n_trees`, which MLflow linked by itself, without a dataset."""
 
 from __future__ import annotations
 
@@ -37,4 +38,9 @@ def check(run: NotebookRun) -> None:
     # each logged model loads back and reproduces its run's metric
     assert np.isclose(_model_rmse(run, lasso[1].info.run_id, linear_features), lasso_rmse)
     assert np.isclose(_model_rmse(run, boosted[1].info.run_id, catboost_features), boosted_rmse)
+    assert run.logged_model(lasso[1].info.run_id).name == "baseline-lasso"
+    catboost_model = run.logged_model(boosted[1].info.run_id)
+    assert catboost_model.name == "baseline-catboost"
+    linked = {m.key: m.dataset_name for m in catboost_model.metrics}
+    assert linked == {"n_trees": None, "val_rmse": "diamonds-val", "val_rmse_usd": "diamonds-val"}
     assert read_headline(run.executions[1]) == f"best baseline val_rmse = {boosted_rmse:.4f}"
