@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from mlflow.models import ModelSignature
 from mlflow.types.schema import ColSpec
 
+from tutorial_utils.data import CLEANING_RULE
 from tutorial_utils.metrics import checked_pair
 from tutorial_utils.plots import draw_predicted_vs_actual
 
@@ -127,13 +128,15 @@ def attempt(call: Callable[[], Any]) -> Outcome:
 
 
 def data_card(features: pd.DataFrame, sizes: pd.Series, checksum: str) -> dict[str, Any]:
-    """What a model was trained on, for `mlflow.log_dict`: features and dtypes, split sizes, data checksum."""
+    """What a model was trained on, for `mlflow.log_dict`: features and dtypes, the cleaning rule, split sizes,
+    data checksum."""
     if features.columns.empty:
         raise ValueError("the feature frame has no columns")
     if not re.fullmatch(r"[0-9a-f]{64}", checksum):
         raise ValueError(f"checksum should be a hex SHA-256 (64 characters), got {checksum!r}")
     return {
         "features": {name: str(dtype) for name, dtype in features.dtypes.items()},
+        "cleaning": CLEANING_RULE,
         "split_sizes": {str(name): int(size) for name, size in sizes.items()},
         "data_sha256": checksum,
     }

@@ -37,6 +37,11 @@ TARGET = "log_price"
 
 #: A diamond dimension above this many millimetres is a typing error (the largest genuine one is 10.74 mm).
 MAX_DIMENSION_MM = 20.0
+#: The one cleaning decision of the course, in words (for a data card: no dataset digest says it).
+CLEANING_RULE = (
+    f"rows whose x, y or z is 0 mm (not measured) or above {MAX_DIMENSION_MM:g} mm (a typing error) are dropped"
+    " before splitting"
+)
 #: Seed of the one train/validation/test split every notebook shares.
 SPLIT_SEED = 2024
 SPLIT_FRACTIONS = (0.6, 0.2, 0.2)

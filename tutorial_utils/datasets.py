@@ -22,8 +22,12 @@ def split_dataset(frame: pd.DataFrame, split: str) -> PandasDataset:
     with warnings.catch_warnings():
         # MLflow warns that the path "can be interpreted in multiple ways" (it registers its local-file source
         # twice), that `price` is an integer column, and about its own use of pandas: none of it is the learner's.
+        # The schema is inferred here, once (MLflow caches it), so that `log_input` does not warn later.
         warnings.filterwarnings("ignore", module=r"mlflow\.")
-        return mlflow.data.from_pandas(frame, name=f"diamonds-{split}", targets=PRICE, source=SOURCE)
+        dataset = mlflow.data.from_pandas(frame, name=f"diamonds-{split}", targets=PRICE, source=SOURCE)
+        if dataset.schema is None:
+            raise ValueError(f"MLflow could not infer a schema for split {split!r}")
+    return dataset
 
 
 def split_datasets(splits: Splits) -> dict[str, PandasDataset]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import pandas as pd
-from mlflow.entities import Run, ViewType
+from mlflow.entities import Metric, Run, ViewType
 from mlflow.tracking import MlflowClient
 
 PAGE_SIZE = 1000
@@ -60,3 +61,19 @@ def runs_table(runs: pd.DataFrame, params: list[str], metrics: list[str], *, dec
             continue
     table[metrics] = table[metrics].astype("float64")
     return table.round(decimals)
+
+
+def stepped_metric(key: str, values: Sequence[float], steps: Sequence[int] | None = None) -> list[Metric]:
+    """A metric's history as MLflow `Metric`s for one `MlflowClient.log_batch` call: value i at step i, or at
+    `steps[i]`. The MLflow UI draws such a metric as a line over its steps.
+
+    Raises ValueError for no values, for as many steps as values, or for a value that is not finite.
+    """
+    steps = range(len(values)) if steps is None else steps
+    if not len(values) or len(steps) != len(values):
+        raise ValueError(f"{key}: need one step per value and at least one value, got {len(values)} and {len(steps)}")
+    now = int(time.time() * 1000)
+    metrics = [Metric(key, float(value), now, int(step)) for value, step in zip(values, steps, strict=True)]
+    if not all(abs(m.value) < float("inf") for m in metrics):
+        raise ValueError(f"{key}: every value must be a finite number")
+    return metrics

@@ -13,6 +13,7 @@ import mlflow
 import optuna
 
 import tutorial_utils as tu
+from tutorial_utils.datasets import split_datasets
 from tutorial_utils.parallel_tuning import open_storage
 from tutorial_utils.tuning import catboost_regressor, suggest_catboost_params
 
@@ -27,6 +28,7 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 splits = tu.load_splits()
 X_train, y_train = tu.catboost_features(splits.train), tu.log_price(splits.train)
 X_val, y_val = tu.catboost_features(splits.val), tu.log_price(splits.val)
+datasets = split_datasets(splits)  # recorded on each trial's run, as in notebook 04
 
 # each worker its own sampler seed: with one seed, all workers would propose the very same points
 sampler_seed = args.seed + args.worker_index
@@ -46,6 +48,8 @@ def objective(trial):
         parent_run_id=args.parent_run_id,  # a child of the study's parent run, though started in another process
         tags={"worker": str(args.worker_index)},
     ):
+        mlflow.log_input(datasets["train"], context="training")
+        mlflow.log_input(datasets["val"], context="validation")
         mlflow.log_params(
             {
                 **params,
@@ -58,7 +62,7 @@ def objective(trial):
         model = catboost_regressor(params, args.iterations, seed=args.seed, thread_count=args.thread_count)
         model.fit(X_train, y_train)
         val_rmse = tu.rmse(y_val, model.predict(X_val))
-        mlflow.log_metrics({"val_rmse": val_rmse})
+        mlflow.log_metrics({"val_rmse": val_rmse}, dataset=datasets["val"])
     return val_rmse
 
 

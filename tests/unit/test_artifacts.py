@@ -12,6 +12,7 @@ from mlflow.models.signature import ModelSignature
 from mlflow.types.schema import Schema, TensorSpec
 
 from tutorial_utils import artifacts
+from tutorial_utils.data import CLEANING_RULE
 
 
 def test_signature_table_lists_each_column_with_its_type():
@@ -78,9 +79,15 @@ def test_attempt_needs_a_function():
         artifacts.attempt(np.array([1.0]))
 
 
-def test_data_card_lists_features_sizes_and_checksum():
+def test_data_card_lists_features_cleaning_sizes_and_checksum():
     card = artifacts.data_card(pd.DataFrame({"carat": [0.3]}), pd.Series({"train": np.int64(3), "val": 1}), "ab" * 32)
-    assert card == {"features": {"carat": "float64"}, "split_sizes": {"train": 3, "val": 1}, "data_sha256": "ab" * 32}
+    assert card == {
+        "features": {"carat": "float64"},
+        "cleaning": CLEANING_RULE,
+        "split_sizes": {"train": 3, "val": 1},
+        "data_sha256": "ab" * 32,
+    }
+    assert "20 mm" in CLEANING_RULE
     json.dumps(card)  # log_dict needs plain types
 
 

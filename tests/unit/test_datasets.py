@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import warnings
 
+import mlflow
 import pandas as pd
 import pytest
 
-from tutorial_utils import load_splits
+from tutorial_utils import load_splits, setup_tracking
 from tutorial_utils.datasets import CONTEXTS, PRICE, split_dataset, split_datasets
 
 
@@ -40,3 +41,11 @@ def test_recording_a_split_warns_about_nothing(splits):
 def test_an_empty_split_is_refused():
     with pytest.raises(ValueError, match="no rows"):
         split_dataset(pd.DataFrame(columns=["carat", PRICE]), "val")
+
+
+def test_logging_a_split_as_a_run_input_warns_about_nothing(splits, fresh_store):
+    setup_tracking("datasets-test")
+    dataset = split_dataset(splits.val, "val")
+    with warnings.catch_warnings(), mlflow.start_run():
+        warnings.simplefilter("error")
+        mlflow.log_input(dataset, context="validation")

@@ -9,7 +9,7 @@ from mlflow.entities import ViewType
 from mlflow.tracking import MlflowClient
 
 from tutorial_utils import runs as runs_module
-from tutorial_utils.runs import runs_table, search_all_runs
+from tutorial_utils.runs import runs_table, search_all_runs, stepped_metric
 
 
 def _runs() -> pd.DataFrame:
@@ -56,3 +56,19 @@ def test_search_all_runs_follows_the_pages_in_order(fresh_store, monkeypatch):
         "run-3"
     ]
     mlflow.set_tracking_uri(None)
+
+
+def test_a_stepped_metric_puts_value_i_at_step_i_or_at_the_given_steps():
+    metrics = stepped_metric("curve", [0.3, 0.2, 0.1])
+    assert [(m.key, m.value, m.step) for m in metrics] == [("curve", 0.3, 0), ("curve", 0.2, 1), ("curve", 0.1, 2)]
+    assert len({m.timestamp for m in metrics}) == 1
+    assert [m.step for m in stepped_metric("best", [0.5, 0.4], steps=[3, 7])] == [3, 7]
+
+
+@pytest.mark.parametrize(
+    ("values", "steps", "message"),
+    [([], None, "at least one"), ([0.1], [0, 1], "one step per value"), ([float("nan")], None, "finite")],
+)
+def test_a_stepped_metric_refuses_what_mlflow_could_not_draw(values, steps, message):
+    with pytest.raises(ValueError, match=message):
+        stepped_metric("curve", values, steps)

@@ -60,6 +60,10 @@ def check(run: NotebookRun) -> None:
         assert len(trials) == n_trials, f"{parent.info.run_name} has {len(trials)} children, not {n_trials}"
         assert sorted(t.info.run_name for t in trials) == [f"trial-{n:03d}" for n in range(n_trials)]
         assert parent.data.metrics["best_value"] == min(t.data.metrics["value"] for t in trials)
+        # the running best, one step per trial, as the UI draws it
+        trial_values = [t.data.metrics["value"] for t in sorted(trials, key=lambda t: t.info.run_name)]
+        history = sorted(run.client.get_metric_history(parent.info.run_id, "best_value"), key=lambda m: m.step)
+        assert [(m.step, m.value) for m in history] == [(n, min(trial_values[: n + 1])) for n in range(n_trials)]
     assert len(runs) == len(parents) * (n_trials + 1) + 2
 
     # both executions found exactly the same values

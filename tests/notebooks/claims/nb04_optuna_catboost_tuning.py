@@ -1,6 +1,8 @@
-"""What notebook 04 claims: one tuning parent per execution with N_TRIALS child runs, a FAILED demo trial,
-a tagged, loadable final model, and the same study, to the last digit, on both executions. Exercise 2's solution
-adds a pruning study per execution, its parent and trials named `exercise-...`: pruned trials end KILLED."""
+"""What notebook 04 claims: one tuning parent per execution with N_TRIALS trial runs (each with its datasets), the
+study's design and running best and the early-stopping curve recorded on the parent, a FAILED demo trial, a final
+model in a child run of its own that carries its test_rmse, and the same study, to the last digit, on both
+executions. Exercise 2's solution adds a pruning study per execution, its parent and trials named `exercise-...`:
+pruned trials end KILLED, with their reported values as a stepped metric."""
 
 from __future__ import annotations
 
@@ -15,16 +17,44 @@ from tutorial_utils.headline import read_headline
 SEARCH_SPACE = ["depth", "learning_rate", "l2_leaf_reg", "random_strength", "subsample"]
 
 
-def _children(runs: list[Run], parent: Run) -> list[Run]:
-    """The child runs of `parent`, in trial order."""
+def _children(runs: list[Run], parent: Run, prefix: str = "") -> list[Run]:
+    """The child runs of `parent` whose names start with `prefix`, in trial order."""
     found = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
-    return sorted(found, key=lambda r: r.info.run_name)
+    return sorted((r for r in found if r.info.run_name.startswith(prefix)), key=lambda r: r.info.run_name)
+
+
+def _history(run: NotebookRun, run_id: str, key: str) -> list[float]:
+    """A stepped metric's values, in step order; the steps must be 0, 1, 2, ..."""
+    history = sorted(run.client.get_metric_history(run_id, key), key=lambda m: m.step)
+    assert [m.step for m in history] == list(range(len(history))), f"{key} is not logged once per step"
+    return [m.value for m in history]
+
+
+def _check_study_record(run: NotebookRun, parent: Run, children: list[Run]) -> None:
+    """The parent alone lets one rebuild the study: its design, its trials, its running best, its curve."""
+    params = run.parameters
+    design = mlflow.artifacts.load_dict(f"{parent.info.artifact_uri}/study/search_space.json")
+    assert sorted(design["distributions"]) == sorted(SEARCH_SPACE)
+    assert design["distributions"]["learning_rate"] == {
+        "name": "FloatDistribution",
+        "attributes": {"low": 0.02, "high": 0.3, "log": True, "step": None},
+    }
+    assert design["sampler"] == "TPESampler" and design["sampler_settings"]["seed"] == params["SEED"]
+    assert parent.data.params["sampler_multivariate"] == "True"
+    trials = run.client.load_table(parent.info.experiment_id, "study/trials.json", run_ids=[parent.info.run_id])
+    assert list(trials["trial"]) == list(range(params["N_TRIALS"]))
+    values = [c.data.metrics["val_rmse"] for c in children]
+    assert _history(run, parent.info.run_id, "best_val_rmse") == [min(values[: n + 1]) for n in range(len(values))]
+    curve = _history(run, parent.info.run_id, "curve_val_rmse")
+    best_iteration = int(parent.data.metrics["best_iteration"])
+    assert len(_history(run, parent.info.run_id, "curve_learn_rmse")) == len(curve) > best_iteration
+    assert curve.index(min(curve)) == best_iteration
 
 
 def _check_tuning_parent(run: NotebookRun, runs: list[Run], parent: Run) -> list[Run]:
     """One execution's tuning parent: its trials, its best values, its tag, metrics and figures."""
     params = run.parameters
-    children = _children(runs, parent)
+    children = _children(runs, parent, "trial-")
     assert len(children) == params["N_TRIALS"]
     assert [c.info.run_name for c in children] == [f"trial-{n:02d}" for n in range(params["N_TRIALS"])]
     for number, child in enumerate(children):
@@ -34,6 +64,8 @@ def _check_tuning_parent(run: NotebookRun, runs: list[Run], parent: Run) -> list
         assert child.data.params["sampler_seed"] == str(params["SEED"])
         assert child.data.params["iterations"] == str(params["TUNING_ITERATIONS"])
         assert "val_rmse" in child.data.metrics
+        contexts = {t.value for d in child.inputs.dataset_inputs for t in d.tags if t.key == "mlflow.data.context"}
+        assert contexts == {"training", "validation"}
     best_child = min(children, key=lambda c: c.data.metrics["val_rmse"])
     metrics = parent.data.metrics
     assert parent.info.status == "FINISHED"
@@ -43,7 +75,8 @@ def _check_tuning_parent(run: NotebookRun, runs: list[Run], parent: Run) -> list
     assert parent.data.tags.get("best_model") == "true"
     assert 0 < metrics["best_iteration"] < params["MAX_ITERATIONS"]
     assert parent.data.params["n_trees"] == str(int(metrics["best_iteration"]) + 1)
-    assert 0.05 < metrics["test_rmse"] < 0.2 and metrics["test_rmse_usd"] > 0
+    assert "test_rmse" not in metrics, "the test score belongs to the final model's run"
+    _check_study_record(run, parent, children)
     artifacts = {f.path for f in run.client.list_artifacts(parent.info.run_id, "figures")}
     assert artifacts == {
         f"figures/{name}.png" for name in ("validation_curve", "optimization_history", "param_importances", "slices")
@@ -51,15 +84,29 @@ def _check_tuning_parent(run: NotebookRun, runs: list[Run], parent: Run) -> list
     return children
 
 
-def _check_model(run: NotebookRun, parent: Run) -> None:
-    """The parent holds one model, with a signature and an input example, that reproduces test_rmse."""
-    model_uri = run.logged_model(parent.info.run_id).model_uri
-    info = mlflow.models.get_model_info(model_uri)
+def _final_model_test_rmse(run: NotebookRun, runs: list[Run], parent: Run) -> float:
+    """The parent's one `catboost-tuned` child logged one model, `catboost-tuned`, with a signature and an input
+    example, that reproduces the test_rmse linked to it; the parent itself logged no model. Returns that score."""
+    (refit,) = _children(runs, parent, "catboost-tuned")
+    assert refit.info.status == "FINISHED"
+    assert refit.data.params["iterations"] == parent.data.params["n_trees"]
+    logged = run.logged_model(refit.info.run_id)
+    assert logged.name == "catboost-tuned"
+    assert {m.key for m in logged.metrics} == {"test_rmse", "test_rmse_usd"}, "its own scores, nothing else"
+    assert not mlflow.search_logged_models(
+        experiment_ids=[run.experiment().experiment_id],
+        filter_string=f"source_run_id = '{parent.info.run_id}'",
+        output_format="list",
+    )
+    info = mlflow.models.get_model_info(logged.model_uri)
     assert info.signature is not None and info.signature.inputs.input_names()[:2] == ["carat", "cut"]
     assert info.saved_input_example_info is not None
+    test_rmse = next(m.value for m in logged.metrics if m.key == "test_rmse")
+    assert 0.05 < test_rmse < 0.2
     test = load_splits().test
-    predictions = mlflow.pyfunc.load_model(model_uri).predict(catboost_features(test))
-    assert np.isclose(rmse(log_price(test), np.asarray(predictions)), parent.data.metrics["test_rmse"])
+    predictions = mlflow.pyfunc.load_model(logged.model_uri).predict(catboost_features(test))
+    assert np.isclose(rmse(log_price(test), np.asarray(predictions)), test_rmse)
+    return test_rmse
 
 
 def _check_failure_demo(runs: list[Run], parent: Run) -> None:
@@ -88,6 +135,7 @@ def _check_pruning_exercise(exercise_runs: list[Run], n_trials: int) -> None:
             assert child.info.status == ("KILLED" if pruned else "FINISHED")
             assert ("val_rmse" in child.data.metrics) != pruned
             assert "best_model" not in child.data.tags
+            assert "intermediate_val_rmse" in child.data.metrics
     first, second = ([(c.info.status, c.data.metrics) for c in children] for children in executions)
     assert first == second
 
@@ -104,7 +152,8 @@ def check(run: NotebookRun) -> None:
     trials = [_check_tuning_parent(run, runs, parent) for parent in tuning]
     for parent in demos:
         _check_failure_demo(runs, parent)
-    _check_model(run, tuning[1])
+    test_rmse = [_final_model_test_rmse(run, runs, parent) for parent in tuning]
+    assert test_rmse[0] == test_rmse[1]
 
     # the same seed gives the same study to the last digit: every trial, the best params, test_rmse
     first, second = tuning
@@ -112,7 +161,7 @@ def check(run: NotebookRun) -> None:
     assert [c.data.metrics for c in trials[0]] == [c.data.metrics for c in trials[1]]
     best_params = [{k: v for k, v in p.data.params.items() if k.startswith("best_")} for p in tuning]
     assert best_params[0] == best_params[1]
-    assert first.data.metrics == second.data.metrics  # best_val_rmse, best_iteration, test_rmse, ...
+    assert first.data.metrics == second.data.metrics  # best_val_rmse, best_iteration, the curve, ...
 
     # finding the model by its tag picks one run deterministically: the newest, i.e. the second execution's
     tagged = run.client.search_runs(
@@ -123,4 +172,4 @@ def check(run: NotebookRun) -> None:
     )
     assert [r.info.run_id for r in tagged] == [second.info.run_id]
     for execution in run.executions:
-        assert read_headline(execution) == f"test_rmse = {second.data.metrics['test_rmse']:.4f}"
+        assert read_headline(execution) == f"test_rmse = {test_rmse[1]:.4f}"

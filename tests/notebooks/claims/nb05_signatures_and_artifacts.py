@@ -19,7 +19,7 @@ from sklearn.preprocessing import StandardScaler
 from notebook_runs import NotebookRun
 from tutorial_utils import FEATURES, linear_features, load_splits
 from tutorial_utils.artifacts import read_json
-from tutorial_utils.data import DIAMONDS_SHA256
+from tutorial_utils.data import CLEANING_RULE, DIAMONDS_SHA256
 from tutorial_utils.headline import read_headline
 
 RUN_NAME = "lasso-signature-artifacts"
@@ -63,6 +63,7 @@ def check(run: NotebookRun) -> None:
     every_model = mlflow.search_logged_models(experiment_ids=[experiment_id], output_format="list")
     models = [m for m in every_model if m.source_run_id in {r.info.run_id for r in runs}]
     assert sorted(m.source_run_id for m in models) == sorted(r.info.run_id for r in runs)
+    assert {m.name for m in models} == {"lasso-standardised"}
     model_uri = next(m.model_uri for m in models if m.source_run_id == latest.info.run_id)
     info = mlflow.models.get_model_info(model_uri)
     inputs = info.signature.inputs.to_dict()
@@ -87,6 +88,7 @@ def check(run: NotebookRun) -> None:
     assert np.array_equal(np.asarray(scaler.transform(X_val)), fresh.transform(X_val))
     assert card == {
         "features": dict.fromkeys(FEATURES, "float64"),
+        "cleaning": CLEANING_RULE,
         "split_sizes": splits.sizes().to_dict(),
         "data_sha256": DIAMONDS_SHA256,
     }
@@ -100,6 +102,6 @@ def check(run: NotebookRun) -> None:
     # exercise 3: each exercise run holds the scaler as a model with the sklearn flavor only (no predict, no pyfunc)
     scaler_models = [m for m in every_model if m.source_run_id in {r.info.run_id for r in exercise_runs}]
     assert sorted(m.source_run_id for m in scaler_models) == sorted(r.info.run_id for r in exercise_runs)
-    assert {m.name for m in scaler_models} == {"scaler"}
+    assert {m.name for m in scaler_models} == {"lasso-scaler"}
     assert sorted(mlflow.models.get_model_info(scaler_models[-1].model_uri).flavors) == ["sklearn"]
     assert len(every_model) == len(models) + len(scaler_models)

@@ -49,6 +49,11 @@ def _check_study(run: NotebookRun, runs: list[Run], parent: Run) -> list[float]:
     for trial in study.trials:  # Optuna's record and MLflow's agree, trial by trial
         assert trial.value == by_number[trial.number].data.metrics["val_rmse"]
         assert trial.user_attrs["worker"] == int(by_number[trial.number].data.tags["worker"])
+    history = sorted(run.client.get_metric_history(parent.info.run_id, "best_val_rmse"), key=lambda m: m.step)
+    values = [by_number[n].data.metrics["val_rmse"] for n in range(params["N_TRIALS"])]
+    assert [(m.step, m.value) for m in history] == [(n, min(values[: n + 1])) for n in range(params["N_TRIALS"])]
+    contexts = {t.value for d in best_child.inputs.dataset_inputs for t in d.tags if t.key == "mlflow.data.context"}
+    assert contexts == {"training", "validation"}, "each trial run records the splits it used"
     return sorted(t.value for t in study.trials)
 
 
