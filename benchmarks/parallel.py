@@ -23,6 +23,8 @@ from optuna.storages.journal import JournalFileBackend
 from benchmarks.repro import fingerprint
 from benchmarks.stats import median, ratio
 from benchmarks.workload import notebook_knobs
+from tutorial_utils.data import load_splits
+from tutorial_utils.datasets import split_datasets
 from tutorial_utils.parallel_tuning import WorkerResult, run_workers, split_trials, worker_command, worker_env
 from tutorial_utils.paths import NOTEBOOKS_DIR
 from tutorial_utils.tracking import setup_tracking
@@ -46,7 +48,12 @@ def run_study(
     """One shared study under a parent run: created in the knobs' STORAGE_URL (a journal file), `replay`ed
     parameters queued, `workers` worker processes started at once; returns the study, the workers and the wall time."""
     storage = JournalStorage(JournalFileBackend(knobs["STORAGE_URL"]))
+    datasets = split_datasets(load_splits())
     with mlflow.start_run(run_name=name) as parent:
+        # logged before the workers start: two workers logging a dataset new to the experiment at once race in
+        # MLflow's SQL store (UNIQUE constraint failed on datasets), as notebook 06 explains
+        mlflow.log_input(datasets["train"], context="training")
+        mlflow.log_input(datasets["val"], context="validation")
         study = optuna.create_study(study_name=f"{name}-{parent.info.run_id}", storage=storage, direction="minimize")
         for params in replay:
             study.enqueue_trial(params)

@@ -54,6 +54,8 @@ def _check_study(run: NotebookRun, runs: list[Run], parent: Run) -> list[float]:
     assert [(m.step, m.value) for m in history] == [(n, min(values[: n + 1])) for n in range(params["N_TRIALS"])]
     contexts = {t.value for d in best_child.inputs.dataset_inputs for t in d.tags if t.key == "mlflow.data.context"}
     assert contexts == {"training", "validation"}, "each trial run records the splits it used"
+    parent_contexts = {t.value for d in parent.inputs.dataset_inputs for t in d.tags if t.key == "mlflow.data.context"}
+    assert parent_contexts == contexts, "the parent logs the datasets before its workers do"
     return sorted(t.value for t in study.trials)
 
 
