@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import sys
 from datetime import date
 from importlib.metadata import version
@@ -12,6 +13,7 @@ from pathlib import Path
 from tutorial_utils.environment import KEY_PACKAGES
 
 TIMINGS_COMMAND = "make timings"
+TIMINGS_ROW = re.compile(r"^\| `(?P<name>\d\d_\w+)\.ipynb` \| (?P<small>\d+) \| (?P<full>\d+) \|$", re.M)
 
 
 def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
@@ -57,3 +59,14 @@ def timings_markdown(
             f"kernel on one fresh tracking store; {_median_of(repeats)}. Machine: {machine}.",
         ]
     )
+
+
+def read_timings(markdown: str) -> dict[str, tuple[int, int]]:
+    """The seconds per notebook, (small budget, full budget), of a table `timings_markdown` wrote.
+
+    Raises ValueError when the text holds no such table.
+    """
+    rows = {m["name"]: (int(m["small"]), int(m["full"])) for m in TIMINGS_ROW.finditer(markdown)}
+    if not rows:
+        raise ValueError("no timings table found: expected rows like '| `00_name.ipynb` | 12 | 16 |'")
+    return rows

@@ -11,6 +11,7 @@ import pytest
 from course_tools.notebooks import KERNEL_NAME, parameters_cell, read_parameters
 from course_tools.paths import notebook_paths
 from course_tools.student import exercise_count, solution_cells
+from course_tools.timings import read_timings
 from tutorial_utils.headline import read_headline
 from tutorial_utils.paths import REPO_ROOT
 
@@ -95,3 +96,22 @@ def test_models_are_loaded_the_mlflow_3_way(notebook):
     """By `model_info.model_uri` or `models:/<model_id>` (the logged-model store), never `runs:/<run_id>/model`."""
     _, nb = notebook
     assert not [cell.source for cell in nb.cells if cell.cell_type == "code" and "runs:/" in cell.source]
+
+
+README = (REPO_ROOT / "README.md").read_text()
+TIMINGS = read_timings((REPO_ROOT / "docs" / "timings.md").read_text())
+TIME_TO_RUN = re.compile(r"\*\*Time to run:\*\*(.*?)(?:\n\n|\n\*\*)", re.S)
+
+
+def test_the_time_to_run_is_the_measured_one_everywhere(notebook):
+    """The opening cell and the README's table give the seconds of docs/timings.md, full and small budget."""
+    path, nb = notebook
+    small, full = TIMINGS[path.stem]
+    opening = TIME_TO_RUN.search(nb.cells[0].source)
+    assert opening, "the opening cell needs a '**Time to run:**' paragraph"
+    words = set(re.findall(r"\d+", opening.group(1)))
+    assert f"about {full} seconds" in " ".join(opening.group(1).split()) and str(small) in words, (
+        f"say 'about {full} seconds' at the default budget and {small} with the small one, as docs/timings.md does"
+    )
+    readme_row = next(line for line in README.splitlines() if f"(notebooks/{path.name})" in line)
+    assert readme_row.rstrip().endswith(f"| {full} s / {small} s |"), readme_row

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from course_tools.timings import TIMINGS_COMMAND, cpu_model, machine_summary, timings_markdown
+from course_tools.timings import TIMINGS_COMMAND, cpu_model, machine_summary, read_timings, timings_markdown
 
 
 def test_timings_markdown_rows_totals_and_provenance():
@@ -28,3 +28,11 @@ def test_cpu_model_reads_cpuinfo(tmp_path):
     cpuinfo.write_text("processor\t: 0\nmodel name\t: Test CPU @ 3 GHz\n")
     assert cpu_model(cpuinfo) == "Test CPU @ 3 GHz"
     assert machine_summary().count("cores; Python 3.") == 1
+
+
+def test_read_timings_reads_back_what_timings_markdown_wrote():
+    small, full = {"00_a.ipynb": 12.4, "01_b.ipynb": 9.6}, {"00_a.ipynb": 16.0, "01_b.ipynb": 200.2}
+    text = timings_markdown(small, full, machine="m", day=date(2026, 1, 2))
+    assert read_timings(text) == {"00_a": (12, 16), "01_b": (10, 200)}
+    with pytest.raises(ValueError, match="no timings table"):
+        read_timings("| notebook | small |")
