@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 
 from course_tools.export_runs import export_runs
-from course_tools.notebooks import KERNEL_DISPLAY_NAME, KERNEL_NAME, clean_metadata
+from course_tools.notebooks import KERNEL_DISPLAY_NAME, KERNEL_NAME, clean_metadata, coalesce_streams
 from course_tools.paths import BUILD_DIR, DOCS_DIR, store_environment
 from course_tools.runner import format_results, run_notebook, selected_notebooks
 from course_tools.student import write_student_copies
@@ -42,7 +42,8 @@ def command_run(args: argparse.Namespace) -> int:
 
 
 def command_render(args: argparse.Namespace) -> int:
-    """Re-execute notebooks in place at the full budget, each on a fresh temporary store, metadata cleaned."""
+    """Re-execute notebooks in place at the full budget, each on a fresh temporary store, metadata cleaned and
+    redrawn progress bars stored as their last state."""
     quiet_mlflow()
     failed = []
     for source in selected_notebooks(args.notebooks):
@@ -50,7 +51,8 @@ def command_render(args: argparse.Namespace) -> int:
             output = Path(scratch) / source.name
             result = run_notebook(source, output, "full")
             if result.ok:
-                nbformat.write(clean_metadata(nbformat.read(output, as_version=4)), source)
+                rendered = coalesce_streams(clean_metadata(nbformat.read(output, as_version=4)))
+                nbformat.write(rendered, source)
                 print(f"rendered {source.name} in {result.seconds:.1f} s")
             else:
                 failed.append(source.name)

@@ -98,6 +98,34 @@ def startup_seconds(executed: nbformat.NotebookNode, wall_seconds: float) -> flo
     return max(0.0, wall_seconds - sum(durations)) + imports
 
 
+def _as_terminal_shows(text: str) -> str:
+    """Each line as a terminal leaves it: what follows its last carriage return (a progress bar's last state)."""
+    return "\n".join(line.rstrip("\r").rsplit("\r", 1)[-1] for line in text.split("\n"))
+
+
+def coalesce_streams(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Merge each cell's consecutive outputs of one stream, keeping only the last state of redrawn lines.
+
+    A text progress bar redraws its line with carriage returns; the kernel sends every redraw as an output of its
+    own, so a saved notebook would show dozens of lines where JupyterLab shows one.
+    """
+    for cell in notebook.cells:
+        merged: list = []
+        for output in cell.get("outputs", []):
+            previous = merged[-1] if merged else None
+            same_stream = previous is not None and previous.output_type == output.output_type == "stream"
+            if same_stream and previous.name == output.name:
+                previous.text += output.text
+                continue
+            merged.append(output)
+        for output in merged:
+            if output.output_type == "stream":
+                output.text = _as_terminal_shows(output.text)
+        if "outputs" in cell:
+            cell.outputs = merged
+    return notebook
+
+
 def clean_metadata(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Drop papermill's and Jupyter's execution metadata (timestamps, durations) and set the course kernel."""
     notebook.metadata.pop("papermill", None)

@@ -62,6 +62,27 @@ def test_clean_metadata_drops_execution_records_and_names_the_kernel():
     assert cleaned.cells[0].metadata == {"tags": ["a"]}
 
 
+def test_coalesce_streams_keeps_one_output_per_stream_run_and_a_bar_s_last_state():
+    cell = new_code_cell("x")
+    cell.outputs = [
+        new_output("stream", name="stdout", text="  0%| 0/2\r"),
+        new_output("stream", name="stdout", text=" 50%| 1/2\r"),
+        new_output("stream", name="stdout", text="100%| 2/2\n"),
+        new_output("stream", name="stderr", text="a warning\n"),
+        new_output("execute_result", data={"text/plain": "42"}, execution_count=1),
+        new_output("stream", name="stdout", text="after\n"),
+    ]
+    cleaned = notebooks.coalesce_streams(new_notebook(cells=[cell, new_markdown_cell("no outputs")]))
+    outputs = cleaned.cells[0].outputs
+    assert [(o.output_type, o.get("name")) for o in outputs] == [
+        ("stream", "stdout"),
+        ("stream", "stderr"),
+        ("execute_result", None),
+        ("stream", "stdout"),
+    ]
+    assert outputs[0].text == "100%| 2/2\n" and outputs[3].text == "after\n"
+
+
 def _timed_cell(cell, seconds):
     cell.metadata["papermill"] = {"duration": seconds}
     return cell
