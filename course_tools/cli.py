@@ -29,14 +29,22 @@ from tutorial_utils.tracking import QUIET_ENV, ensure_store, local_store_uri, qu
 UI_HOST = LOOPBACK
 
 
+def _fresh_log(path: Path) -> Path:
+    """`path`, emptied: the log of one command."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("")
+    return path
+
+
 def command_run(args: argparse.Namespace) -> int:
     """Execute notebooks into the build folder on the tracking store in force, then print the summary."""
     quiet_mlflow()  # its settings pass on to the kernels this process starts
     ensure_store(tracking_uri())
     out_dir = Path(args.out)
-    results = [run_notebook(p, out_dir / p.name, args.budget) for p in selected_notebooks(args.notebooks)]
+    log = _fresh_log(out_dir / "papermill.log")
+    results = [run_notebook(p, out_dir / p.name, args.budget, log) for p in selected_notebooks(args.notebooks)]
     print(f"\n{format_results(results)}\n")
-    print(f"Executed notebooks: {out_dir}")
+    print(f"Executed notebooks: {out_dir} (papermill's and the kernels' messages: {log.name})")
     print(f"Browse the runs: `make ui`, then open http://{UI_HOST}:5000")
     return 0 if all(r.ok for r in results) else 1
 
@@ -46,16 +54,19 @@ def command_render(args: argparse.Namespace) -> int:
     redrawn progress bars stored as their last state."""
     quiet_mlflow()
     failed = []
+    log = _fresh_log(Path(args.log))
     for source in selected_notebooks(args.notebooks):
         with tempfile.TemporaryDirectory() as scratch, store_environment(Path(scratch)):
             output = Path(scratch) / source.name
-            result = run_notebook(source, output, "full")
+            result = run_notebook(source, output, "full", log)
             if result.ok:
                 rendered = coalesce_streams(clean_metadata(nbformat.read(output, as_version=4)))
                 nbformat.write(rendered, source)
                 print(f"rendered {source.name} in {result.seconds:.1f} s")
             else:
                 failed.append(source.name)
+    if failed:
+        print(f"not rendered: {', '.join(failed)}; papermill's log: {log}")
     return 1 if failed else 0
 
 
@@ -75,11 +86,14 @@ def command_timings(args: argparse.Namespace) -> int:
         raise SystemExit(f"--repeats must be at least 1, got {args.repeats}")
     quiet_mlflow()
     seconds: dict[str, dict[str, float]] = {}
+    log = _fresh_log(Path(args.log))
     with tempfile.TemporaryDirectory() as scratch, store_environment(Path(scratch)):
         for budget in ("small", "full"):
             samples: dict[str, list[float]] = {}
             for repeat in range(1, args.repeats + 1):
-                results = [run_notebook(p, Path(scratch) / budget / p.name, budget) for p in selected_notebooks([])]
+                results = [
+                    run_notebook(p, Path(scratch) / budget / p.name, budget, log) for p in selected_notebooks([])
+                ]
                 print(f"\n{budget} budget, execution {repeat} of {args.repeats}\n{format_results(results)}")
                 if not all(r.ok for r in results):
                     return 1
@@ -150,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("notebooks", nargs="*", help="notebook names or stems (default: all)")
     run.set_defaults(handler=command_run)
     render = commands.add_parser("render", help="re-execute notebooks in place (fresh store, clean metadata)")
+    render.add_argument("--log", default=str(BUILD_DIR / "render.log"), help="papermill's and the kernels' messages")
     render.add_argument("notebooks", nargs="*", help="notebook names or stems (default: all)")
     render.set_defaults(handler=command_render)
     student = commands.add_parser("student", help="write student copies of the notebooks, without solutions")
@@ -159,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     timings = commands.add_parser("timings", help="time every notebook at both budgets, write a Markdown table")
     timings.add_argument("--out", default=str(DOCS_DIR / "timings.md"), help="the Markdown file to write")
     timings.add_argument("--repeats", type=int, default=1, help="executions per budget; the table shows medians")
+    timings.add_argument("--log", default=str(BUILD_DIR / "timings.log"), help="papermill's and the kernels' messages")
     timings.set_defaults(handler=command_timings)
     export = commands.add_parser("export", help="every run of the store in force to CSV files")
     export.add_argument("--out", default=str(BUILD_DIR / "export"), help="folder for the CSV files")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,18 +26,39 @@ class NotebookResult:
     startup: float = 0.0  # seconds of those before the lesson: kernel start and imports
 
 
-def run_notebook(source: Path, output: Path, budget: str) -> NotebookResult:
-    """Execute one notebook at the `small` or `full` budget; a failure is reported, not raised."""
+@contextmanager
+def stderr_to(log: Path) -> Iterator[None]:
+    """Append this process's stderr, file descriptor 2, to `log` meanwhile: also what the kernels it starts write
+    there (papermill's kernel messages, such as the warning about TCP without encryption)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with log.open("a") as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def run_notebook(source: Path, output: Path, budget: str, log: Path) -> NotebookResult:
+    """Execute one notebook at the `small` or `full` budget, printing one line: its name, then its status and
+    seconds. Everything else papermill and the kernel say goes to `log`. A failure is reported, not raised."""
     parameters = small_budget(source) if budget == "small" else {}
+    print(f"{source.name} ...", end=" ", flush=True)
     start = time.perf_counter()
     try:
-        executed = execute_notebook(source, output, parameters)
+        with stderr_to(log):
+            executed = execute_notebook(source, output, parameters, progress_bar=False)
     except Exception as error:  # noqa: BLE001 - any failure becomes a FAILED row, the others still run
         last_line = (str(error).strip().splitlines() or [repr(error)])[-1]
-        print(f"\n{source.name} FAILED: {last_line}")
-        print(f"  the partly executed notebook is {output}", file=sys.stderr)
+        print(f"FAILED after {time.perf_counter() - start:.1f} s: {last_line}")
+        print(f"  the partly executed notebook is {output}; papermill's log is {log}", file=sys.stderr)
         return NotebookResult(source.name, False, time.perf_counter() - start, "")
     seconds = time.perf_counter() - start
+    print(f"ok, {seconds:.1f} s", flush=True)
     return NotebookResult(source.name, True, seconds, read_headline(executed) or "", startup_seconds(executed, seconds))
 
 

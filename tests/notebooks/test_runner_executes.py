@@ -30,9 +30,13 @@ def test_run_executes_reports_and_fails_when_a_notebook_fails(tmp_path, monkeypa
     bad = _tiny_notebook(tmp_path / "01_bad.ipynb", "raise RuntimeError('deliberate')")
     monkeypatch.setattr(runner, "notebook_paths", lambda: [good, bad])
     code = course.main(["run", "--budget", "small", "--out", str(tmp_path / "out")])
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out
     assert code == 1
-    assert "01_bad.ipynb FAILED: " in printed and "deliberate" in printed
+    assert "01_bad.ipynb ... FAILED after " in printed and "deliberate" in printed
+    assert "00_good.ipynb ... ok, " in printed  # one line per notebook, as it runs
+    assert "Executing" not in printed + captured.err  # papermill's cell bars stay out of the terminal
+    assert (tmp_path / "out" / "papermill.log").is_file()
     rows = {line.split()[0]: line.split() for line in printed.splitlines() if line.startswith(("00_", "01_"))}
     assert rows["00_good.ipynb"][1] == "ok" and rows["00_good.ipynb"][4:] == ["seed", "=", "2.0000"]
     assert 0 < float(rows["00_good.ipynb"][3]) <= float(rows["00_good.ipynb"][2])  # start-up, part of the seconds
@@ -45,11 +49,12 @@ def test_timings_command_times_both_budgets_and_writes_the_table(tmp_path, monke
     notebook = _tiny_notebook(tmp_path / "00_tiny.ipynb", "tu.show_headline('seed', SEED)")
     monkeypatch.setattr(runner, "notebook_paths", lambda: [notebook])
     out = tmp_path / "timings.md"
-    assert course.main(["timings", "--out", str(out), "--repeats", "2"]) == 0
+    assert course.main(["timings", "--out", str(out), "--repeats", "2", "--log", str(tmp_path / "timings.log")]) == 0
     assert out.read_text().splitlines()[2].startswith("| `00_tiny.ipynb` | ")
     printed = capsys.readouterr().out
     assert "small budget, execution 2 of 2" in printed and "full budget, execution 2 of 2" in printed
     assert "medians of 2 executions" in out.read_text()
+    assert (tmp_path / "timings.log").is_file()
     with pytest.raises(SystemExit, match="at least 1"):
         course.main(["timings", "--repeats", "0"])
 
