@@ -54,9 +54,25 @@ class NotebookRun:
             experiment_ids=[e.experiment_id for e in self.client.search_experiments()], output_format="list"
         )
 
+    def history(self, run_id: str, key: str) -> list[float]:
+        """A stepped metric's values in step order; AssertionError unless its steps are 0, 1, 2, ..."""
+        history = sorted(self.client.get_metric_history(run_id, key), key=lambda m: m.step)
+        assert [m.step for m in history] == list(range(len(history))), f"{key} is not logged once per step"
+        return [m.value for m in history]
+
     def runs(self, experiment_name: str | None = None) -> list[Run]:
         """Every run of an experiment, oldest first."""
         return search_all_runs(self.client, [self.experiment(experiment_name).experiment_id])
+
+
+def input_contexts(run: Run) -> set[str]:
+    """The contexts (training, validation, test) with which a run recorded its dataset inputs."""
+    return {t.value for d in run.inputs.dataset_inputs for t in d.tags if t.key == "mlflow.data.context"}
+
+
+def running_best(values: list[float]) -> list[float]:
+    """The lowest value so far, after each value."""
+    return [min(values[: n + 1]) for n in range(len(values))]
 
 
 def run_twice(path: Path, workdir: Path) -> NotebookRun:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 from mlflow.entities import Run
 
-from notebook_runs import NotebookRun, printed_text
+from notebook_runs import NotebookRun, printed_text, running_best
 from tutorial_utils.headline import read_headline
 from tutorial_utils.search_strategies import trials_to_within
 
@@ -62,8 +62,7 @@ def check(run: NotebookRun) -> None:
         assert parent.data.metrics["best_value"] == min(t.data.metrics["value"] for t in trials)
         # the running best, one step per trial, as the UI draws it
         trial_values = [t.data.metrics["value"] for t in sorted(trials, key=lambda t: t.info.run_name)]
-        history = sorted(run.client.get_metric_history(parent.info.run_id, "best_value"), key=lambda m: m.step)
-        assert [(m.step, m.value) for m in history] == [(n, min(trial_values[: n + 1])) for n in range(n_trials)]
+        assert run.history(parent.info.run_id, "best_value") == running_best(trial_values)
     assert len(runs) == len(parents) * (n_trials + 1) + 2
 
     # both executions found exactly the same values

@@ -10,7 +10,7 @@ import mlflow
 import numpy as np
 from mlflow.entities import Run
 
-from notebook_runs import NotebookRun
+from notebook_runs import NotebookRun, input_contexts, running_best
 from tutorial_utils import catboost_features, load_splits, log_price, rmse
 from tutorial_utils.headline import read_headline
 
@@ -21,13 +21,6 @@ def _children(runs: list[Run], parent: Run, prefix: str = "") -> list[Run]:
     """The child runs of `parent` whose names start with `prefix`, in trial order."""
     found = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
     return sorted((r for r in found if r.info.run_name.startswith(prefix)), key=lambda r: r.info.run_name)
-
-
-def _history(run: NotebookRun, run_id: str, key: str) -> list[float]:
-    """A stepped metric's values, in step order; the steps must be 0, 1, 2, ..."""
-    history = sorted(run.client.get_metric_history(run_id, key), key=lambda m: m.step)
-    assert [m.step for m in history] == list(range(len(history))), f"{key} is not logged once per step"
-    return [m.value for m in history]
 
 
 def _check_study_record(run: NotebookRun, parent: Run, children: list[Run]) -> None:
@@ -44,10 +37,10 @@ def _check_study_record(run: NotebookRun, parent: Run, children: list[Run]) -> N
     trials = run.client.load_table(parent.info.experiment_id, "study/trials.json", run_ids=[parent.info.run_id])
     assert list(trials["trial"]) == list(range(params["N_TRIALS"]))
     values = [c.data.metrics["val_rmse"] for c in children]
-    assert _history(run, parent.info.run_id, "best_val_rmse") == [min(values[: n + 1]) for n in range(len(values))]
-    curve = _history(run, parent.info.run_id, "curve_val_rmse")
+    assert run.history(parent.info.run_id, "best_val_rmse") == running_best(values)
+    curve = run.history(parent.info.run_id, "curve_val_rmse")
     best_iteration = int(parent.data.metrics["best_iteration"])
-    assert len(_history(run, parent.info.run_id, "curve_learn_rmse")) == len(curve) > best_iteration
+    assert len(run.history(parent.info.run_id, "curve_learn_rmse")) == len(curve) > best_iteration
     assert curve.index(min(curve)) == best_iteration
 
 
@@ -64,8 +57,7 @@ def _check_tuning_parent(run: NotebookRun, runs: list[Run], parent: Run) -> list
         assert child.data.params["sampler_seed"] == str(params["SEED"])
         assert child.data.params["iterations"] == str(params["TUNING_ITERATIONS"])
         assert "val_rmse" in child.data.metrics
-        contexts = {t.value for d in child.inputs.dataset_inputs for t in d.tags if t.key == "mlflow.data.context"}
-        assert contexts == {"training", "validation"}
+        assert input_contexts(child) == {"training", "validation"}
     best_child = min(children, key=lambda c: c.data.metrics["val_rmse"])
     metrics = parent.data.metrics
     assert parent.info.status == "FINISHED"

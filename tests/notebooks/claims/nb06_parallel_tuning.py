@@ -10,7 +10,7 @@ from collections import Counter
 import optuna
 from mlflow.entities import Run
 
-from notebook_runs import NotebookRun
+from notebook_runs import NotebookRun, input_contexts, running_best
 from tutorial_utils.headline import read_headline
 from tutorial_utils.parallel_tuning import JOURNAL_FILE_NAME, open_storage, split_trials
 
@@ -49,13 +49,10 @@ def _check_study(run: NotebookRun, runs: list[Run], parent: Run) -> list[float]:
     for trial in study.trials:  # Optuna's record and MLflow's agree, trial by trial
         assert trial.value == by_number[trial.number].data.metrics["val_rmse"]
         assert trial.user_attrs["worker"] == int(by_number[trial.number].data.tags["worker"])
-    history = sorted(run.client.get_metric_history(parent.info.run_id, "best_val_rmse"), key=lambda m: m.step)
     values = [by_number[n].data.metrics["val_rmse"] for n in range(params["N_TRIALS"])]
-    assert [(m.step, m.value) for m in history] == [(n, min(values[: n + 1])) for n in range(params["N_TRIALS"])]
-    contexts = {t.value for d in best_child.inputs.dataset_inputs for t in d.tags if t.key == "mlflow.data.context"}
-    assert contexts == {"training", "validation"}, "each trial run records the splits it used"
-    parent_contexts = {t.value for d in parent.inputs.dataset_inputs for t in d.tags if t.key == "mlflow.data.context"}
-    assert parent_contexts == contexts, "the parent logs the datasets before its workers do"
+    assert run.history(parent.info.run_id, "best_val_rmse") == running_best(values)
+    assert input_contexts(best_child) == {"training", "validation"}, "each trial run records the splits it used"
+    assert input_contexts(parent) == {"training", "validation"}, "the parent logs the datasets before its workers do"
     return sorted(t.value for t in study.trials)
 
 
