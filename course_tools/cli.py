@@ -41,8 +41,9 @@ def command_run(args: argparse.Namespace) -> int:
     quiet_mlflow()  # its settings pass on to the kernels this process starts
     ensure_store(tracking_uri())
     out_dir = Path(args.out)
+    sources = selected_notebooks(args.notebooks)
     log = _fresh_log(out_dir / "papermill.log")
-    results = [run_notebook(p, out_dir / p.name, args.budget, log) for p in selected_notebooks(args.notebooks)]
+    results = [run_notebook(p, out_dir / p.name, args.budget, log) for p in sources]
     print(f"\n{format_results(results)}\n")
     print(f"Executed notebooks: {out_dir} (papermill's and the kernels' messages: {log.name})")
     print(f"Browse the runs: `make ui`, then open http://{UI_HOST}:5000")
@@ -54,8 +55,9 @@ def command_render(args: argparse.Namespace) -> int:
     redrawn progress bars stored as their last state."""
     quiet_mlflow()
     failed = []
+    sources = selected_notebooks(args.notebooks)  # an unknown name fails here, before any file is written
     log = _fresh_log(Path(args.log))
-    for source in selected_notebooks(args.notebooks):
+    for source in sources:
         with tempfile.TemporaryDirectory() as scratch, store_environment(Path(scratch)):
             output = Path(scratch) / source.name
             result = run_notebook(source, output, "full", log)

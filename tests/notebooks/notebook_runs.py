@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import mlflow
 import nbformat
 from mlflow.entities import Experiment, LoggedModel, Run
 from mlflow.tracking import MlflowClient
@@ -40,19 +39,22 @@ class NotebookRun:
 
     def logged_model(self, run_id: str) -> LoggedModel:
         """The one model a run logged (from the logged-model store); AssertionError if not exactly one."""
-        models = mlflow.search_logged_models(
-            experiment_ids=[e.experiment_id for e in self.client.search_experiments()],
-            filter_string=f"source_run_id = '{run_id}'",
-            output_format="list",
-        )
+        models = [m for m in self.logged_models() if m.source_run_id == run_id]
         assert len(models) == 1, f"run {run_id} should have logged one model, has {len(models)}"
         return models[0]
 
     def logged_models(self) -> list[LoggedModel]:
-        """Every model logged in the store, in any experiment."""
-        return mlflow.search_logged_models(
-            experiment_ids=[e.experiment_id for e in self.client.search_experiments()], output_format="list"
-        )
+        """Every model logged in the store, in any experiment, read page by page through the run's own client
+        (never `mlflow.*`, whose tracking URI a test may not have set)."""
+        experiment_ids = [e.experiment_id for e in self.client.search_experiments()]
+        found: list[LoggedModel] = []
+        token = None
+        while True:
+            page = self.client.search_logged_models(experiment_ids, page_token=token)
+            found.extend(page)
+            token = page.token
+            if not token:
+                return found
 
     def history(self, run_id: str, key: str) -> list[float]:
         """A stepped metric's values in step order; AssertionError unless its steps are 0, 1, 2, ..."""
