@@ -11,15 +11,8 @@ from course_tools.paths import notebook_paths
 
 #: Numbers the prose may give that are neither printed nor in the code, each with the reason.
 ALLOWED = {
-    "03_search_strategies": {
-        "0.14": "the Forrester function's local minimum, a property of the function (its figure shows it)",
-        "0.3": "a learning rate read off the CatBoost landscape figure, not a result of the searches",
-    },
+    "03_search_strategies": {"0.3": "a learning rate read off the CatBoost landscape figure, not a result"},
     "05_signatures_and_artifacts": {"3.17": "MLflow's version, pinned in constraints.txt"},
-    "04_optuna_catboost_tuning": {
-        "0.05": "an example range (0.02-0.05) in the explanation of a log scale, not a result",
-        "0.003": "the spread of the later trials, read off the optimisation history figure",
-    },
 }
 
 
