@@ -32,7 +32,8 @@ install: $(STAMP) ## create .venv with the pinned versions and register the cour
 course: $(STAMP) ## run every notebook headlessly on the local store (BUDGET=small|full), then summarise
 	$(PY) -m course_tools run --budget $(BUDGET) $(NOTEBOOKS)
 
-test: $(STAMP) ## ruff, then every test in a random order (seed printed): unit, notebooks and nbval, workshop, browser
+test: $(STAMP) ## check for PostgreSQL and Chromium, ruff, then every test in a random order (seed printed): unit, notebooks and nbval, workshop, browser
+	@$(PY) -m course_tools prerequisites
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest $(PYTEST_ARGS)

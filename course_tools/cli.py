@@ -1,7 +1,7 @@
 """The course's command line: `run` every notebook headlessly, `render` them in place, `student` copies, `timings`,
-`export` the runs, `screenshots` of the UI, `ui`, `kernel`.
+`export` the runs, `screenshots` of the UI, `ui`, `kernel`, and the `prerequisites` of `make test`.
 
-Usage: python -m course_tools {run,render,student,timings,export,screenshots,ui,kernel} [options]
+Usage: python -m course_tools {run,render,student,timings,export,screenshots,ui,kernel,prerequisites} [options]
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import nbformat
 from course_tools.export_runs import export_runs
 from course_tools.notebooks import KERNEL_DISPLAY_NAME, KERNEL_NAME, clean_metadata, coalesce_streams
 from course_tools.paths import BUILD_DIR, DOCS_DIR, store_environment
+from course_tools.prerequisites import missing_prerequisites, missing_sentence
 from course_tools.runner import format_results, run_notebook, selected_notebooks
 from course_tools.student import write_student_copies
 from course_tools.timings import machine_summary, timings_markdown
@@ -157,6 +158,14 @@ def command_kernel(_: argparse.Namespace) -> int:
     return 0
 
 
+def command_prerequisites(_: argparse.Namespace) -> int:
+    """Say in one sentence which system programs `make test` needs and this machine lacks (then exit 1)."""
+    missing = missing_prerequisites()
+    if missing:
+        print(missing_sentence(missing), file=sys.stderr)
+    return 1 if missing else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m course_tools", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -189,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     ui.set_defaults(handler=command_ui)
     kernel = commands.add_parser("kernel", help="register the course's Jupyter kernel")
     kernel.set_defaults(handler=command_kernel)
+    prerequisites = commands.add_parser("prerequisites", help="what `make test` needs and this machine lacks")
+    prerequisites.set_defaults(handler=command_prerequisites)
     return parser
 
 

@@ -10,9 +10,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from course_tools.headline import notebook_headline
 from course_tools.notebooks import execute_notebook, small_budget, startup_seconds
 from course_tools.paths import notebook_paths
-from tutorial_utils.headline import read_headline
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def run_notebook(source: Path, output: Path, budget: str, log: Path) -> Notebook
     seconds. Everything else papermill and the kernel say goes to `log`. A failure is reported, not raised."""
     parameters = small_budget(source) if budget == "small" else {}
     print(f"{source.name} ...", end=" ", flush=True)
-    start = time.perf_counter()
+    start, since_ms = time.perf_counter(), int(time.time() * 1000)
     try:
         with stderr_to(log):
             executed = execute_notebook(source, output, parameters, progress_bar=False)
@@ -59,7 +59,8 @@ def run_notebook(source: Path, output: Path, budget: str, log: Path) -> Notebook
         return NotebookResult(source.name, False, time.perf_counter() - start, "")
     seconds = time.perf_counter() - start
     print(f"ok, {seconds:.1f} s", flush=True)
-    return NotebookResult(source.name, True, seconds, read_headline(executed) or "", startup_seconds(executed, seconds))
+    headline = notebook_headline(source, executed, since_ms)
+    return NotebookResult(source.name, True, seconds, headline, startup_seconds(executed, seconds))
 
 
 def format_results(results: list[NotebookResult]) -> str:

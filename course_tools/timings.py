@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import re
@@ -9,7 +10,9 @@ import sys
 from datetime import date
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
+from course_tools.student import solution_cells
 from tutorial_utils.environment import KEY_PACKAGES
 
 TIMINGS_COMMAND = "make timings"
@@ -70,3 +73,26 @@ def read_timings(markdown: str) -> dict[str, tuple[int, int]]:
     if not rows:
         raise ValueError("no timings table found: expected rows like '| `00_name.ipynb` | 12 | 16 |'")
     return rows
+
+
+#: The rule behind each notebook's "time to work through it", an estimate: reading the prose, reading and running
+#: each lesson cell, doing each exercise, and the measured compute time at the full budget.
+READING_WORDS_PER_MINUTE = 120
+MINUTES_PER_CODE_CELL = 0.5
+MINUTES_PER_EXERCISE = 10
+
+
+def work_minutes(notebook: Any, compute_seconds: float) -> int:
+    """The estimated minutes a learner needs for a notebook (an `nbformat` node), rounded up to 5: its prose at
+    `READING_WORDS_PER_MINUTE`, `MINUTES_PER_CODE_CELL` per lesson cell, `MINUTES_PER_EXERCISE` per exercise
+    (solution cell), and `compute_seconds`."""
+    solutions = solution_cells(notebook)
+    words = sum(len(c.source.split()) for c in notebook.cells if c.cell_type == "markdown")
+    lesson_cells = sum(c.cell_type == "code" for c in notebook.cells) - len(solutions)
+    minutes = (
+        words / READING_WORDS_PER_MINUTE
+        + lesson_cells * MINUTES_PER_CODE_CELL
+        + len(solutions) * MINUTES_PER_EXERCISE
+        + compute_seconds / 60
+    )
+    return 5 * math.ceil(minutes / 5)

@@ -19,7 +19,6 @@ from tutorial_utils.data import (
     split_diamonds,
 )
 from tutorial_utils.environment import check_environment
-from tutorial_utils.headline import show_headline
 from tutorial_utils.metrics import dollar_rmse, rmse
 from tutorial_utils.model_requirements import model_requirements
 from tutorial_utils.plots import plot_data_tour, plot_predictions
@@ -48,6 +47,5 @@ __all__ = [
     "plot_predictions",
     "rmse",
     "setup_tracking",
-    "show_headline",
     "split_diamonds",
 ]

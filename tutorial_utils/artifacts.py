@@ -153,18 +153,24 @@ def read_json(path: str | Path) -> Any:
         raise ValueError(f"{path.name} is not JSON: {error}") from error
 
 
-def mlmodel_section(model_dir: str | Path, key: str = "signature") -> str:
-    """One top-level section of a downloaded model's `MLmodel` file, as YAML text.
+#: The `MLmodel` keys whose values change with every execution or machine, and what is shown instead.
+MLMODEL_BLANKS = {
+    "artifact_path": "<the model's folder in the store>",
+    "model_id": "<model id>",
+    "model_uuid": "<model id>",
+    "run_id": "<run id>",
+    "utc_time_created": "<creation time>",
+}
 
-    Only the section asked for: the rest of the file holds ids, paths and a creation time.
-    """
+
+def mlmodel_text(model_dir: str | Path) -> str:
+    """A downloaded model's whole `MLmodel` file as YAML text, its ids, folder and creation time blanked."""
     mlmodel = Path(model_dir) / "MLmodel"
     if not mlmodel.is_file():
         raise FileNotFoundError(f"no MLmodel file in the model folder {Path(model_dir).name!r}")
     content = yaml.safe_load(mlmodel.read_text())
-    if key not in content:
-        raise KeyError(f"MLmodel has no section {key!r}; it has {sorted(content)}")
-    return yaml.safe_dump({key: content[key]}, sort_keys=False, width=100).rstrip()
+    blanked = {key: MLMODEL_BLANKS.get(key, value) for key, value in content.items()}
+    return yaml.safe_dump(blanked, sort_keys=False, width=100).rstrip()
 
 
 def parse_predictions(stdout: str) -> list[float]:

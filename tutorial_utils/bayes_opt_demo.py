@@ -1,7 +1,7 @@
-"""How Bayesian optimisation works, as pictures: a GP surrogate, expected improvement, the next point; step by step.
+"""The pieces of notebook 03's Bayesian-optimisation loop (a GP surrogate, expected improvement) and its pictures.
 
-Built with scikit-learn's Gaussian process on a 1-D black box. Everything is seeded and returned as a
-`matplotlib.figure.Figure` (or GIF bytes), so two executions draw the same pictures.
+The loop itself is written in the notebook. The GP is scikit-learn's, on a 1-D black box; everything is seeded, and
+the pictures are `matplotlib.figure.Figure`s (or GIF bytes), so two executions draw the same pictures.
 """
 
 from __future__ import annotations
@@ -72,35 +72,6 @@ def fit_gp(x: np.ndarray, y: np.ndarray, seed: int = 0) -> GaussianProcessRegres
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # a kernel bound hit is fine for a picture
         return gp.fit(x, y)
-
-
-def bayes_opt_steps(
-    func: Callable[[np.ndarray], np.ndarray] = forrester,
-    n_steps: int = 6,
-    *,
-    n_initial: int = 3,
-    bounds: tuple[float, float] = FORRESTER_BOUNDS,
-    seed: int = 0,
-    grid_size: int = 400,
-) -> list[BOStep]:
-    """Run `n_steps` of GP + expected-improvement minimisation of `func`, from `n_initial` seeded random points."""
-    low, high = bounds
-    if not low < high:
-        raise ValueError(f"bounds must be (low, high) with low < high, got {bounds}")
-    if n_steps < 1 or n_initial < 2 or grid_size < 10:
-        raise ValueError("need n_steps >= 1, n_initial >= 2 and grid_size >= 10")
-    grid = np.linspace(low, high, grid_size)
-    x_seen = np.sort(np.random.default_rng(seed).uniform(low, high, n_initial))
-    y_seen = np.asarray(func(x_seen), dtype="float64")
-    steps = []
-    for _ in range(n_steps):
-        gp = fit_gp(x_seen, y_seen, seed)
-        mean, std = gp.predict(grid.reshape(-1, 1), return_std=True)
-        ei = expected_improvement(mean, std, float(y_seen.min()))
-        x_next = float(grid[int(np.argmax(ei))])
-        steps.append(BOStep(x_seen, y_seen, grid, mean, std, ei, x_next))
-        x_seen, y_seen = np.append(x_seen, x_next), np.append(y_seen, float(func(x_next)))
-    return steps
 
 
 def _draw_step(

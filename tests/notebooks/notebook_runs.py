@@ -12,6 +12,7 @@ import nbformat
 from mlflow.entities import Experiment, LoggedModel, Run
 from mlflow.tracking import MlflowClient
 
+from course_tools.headline import headline_of, read_headline
 from course_tools.notebooks import execute_notebook, read_parameters, small_budget
 from course_tools.paths import store_environment
 from tutorial_utils.runs import search_all_runs
@@ -55,6 +56,12 @@ class NotebookRun:
             token = page.token
             if not token:
                 return found
+
+    def headline(self) -> str | None:
+        """The `make course` headline, read from this store as the runner reads it (over both executions)."""
+        headline = headline_of(nbformat.read(self.path, as_version=4))
+        assert headline is not None, f"{self.path.name} names no headline in its metadata"
+        return read_headline(headline, self.client, self.parameters["EXPERIMENT_NAME"], since_ms=0)
 
     def history(self, run_id: str, key: str) -> list[float]:
         """A stepped metric's values in step order; AssertionError unless its steps are 0, 1, 2, ..."""

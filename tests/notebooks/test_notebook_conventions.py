@@ -8,11 +8,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from course_tools.headline import headline_of
 from course_tools.notebooks import KERNEL_NAME, parameters_cell, read_parameters
 from course_tools.paths import notebook_paths
 from course_tools.student import exercise_count, solution_cells
-from course_tools.timings import read_timings
-from tutorial_utils.headline import read_headline
+from course_tools.timings import read_timings, work_minutes
 from tutorial_utils.paths import REPO_ROOT
 
 NOTEBOOKS = notebook_paths()
@@ -69,7 +69,7 @@ def test_committed_with_clean_in_order_outputs(notebook):
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
     assert [c.execution_count for c in code_cells] == list(range(1, len(code_cells) + 1))
     assert all("papermill" not in c.metadata and "execution" not in c.metadata for c in nb.cells)
-    assert read_headline(nb), "the notebook should print its headline with tu.show_headline"
+    assert headline_of(nb), "the notebook should name its headline in its metadata (course_tools.headline)"
     assert path.stat().st_size < 2_000_000
 
 
@@ -115,3 +115,26 @@ def test_the_time_to_run_is_the_measured_one_everywhere(notebook):
     )
     readme_row = next(line for line in README.splitlines() if f"(notebooks/{path.name})" in line)
     assert readme_row.rstrip().endswith(f"| {full} s / {small} s |"), readme_row
+
+
+def test_the_time_to_work_through_is_the_estimate_everywhere(notebook):
+    """The opening cell and the README give the estimate of `course_tools.timings.work_minutes`, named as one."""
+    path, nb = notebook
+    minutes = work_minutes(nb, TIMINGS[path.stem][1])
+    opening = " ".join(nb.cells[0].source.split())
+    assert f"**Time to work through it:** about {minutes} minutes, an estimate" in opening
+    readme_row = next(line for line in README.splitlines() if f"(notebooks/{path.name})" in line)
+    assert f"| ~{minutes} min | " in readme_row, readme_row
+
+
+#: What nbconvert's HTML export (and so nbviewer) renders of a rich output; GitHub and JupyterLab render these too.
+EXPORTED_MIMETYPES = {"text/html", "image/png", "image/jpeg", "image/svg+xml", "text/markdown", "text/latex"}
+
+
+def test_every_figure_displays_in_an_html_export(notebook):
+    """A figure only in a type the export skips (an `image/gif` from IPython's `Image`) shows in JupyterLab only."""
+    _, nb = notebook
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            rich = set(output.get("data", {})) - {"text/plain"}
+            assert not rich or rich & EXPORTED_MIMETYPES, f"cell {index}: {sorted(rich)} is left out of an export"

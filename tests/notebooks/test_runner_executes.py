@@ -11,22 +11,32 @@ from course_tools.paths import notebook_paths
 from course_tools.student import solution_cells, write_student_copies
 from tutorial_utils.paths import STORE_DIR_ENV
 
+TINY_RUN = """import mlflow
+
+tu.setup_tracking(EXPERIMENT_NAME)
+with mlflow.start_run(run_name="tiny"):
+    mlflow.log_metric("seed", SEED)"""
+#: The summary's headline: the newest `tiny` run's `seed`, read back from the store.
+TINY_HEADLINE = {"label": "seed", "metric": "seed", "filter": "tags.mlflow.runName = 'tiny'", "pick": "newest"}
+
 
 def _tiny_notebook(path, code):
+    parameters = 'SEED = 1  # seed (small: 2)\nEXPERIMENT_NAME = "tiny"  # experiment'
     cells = [
         new_markdown_cell("# tiny"),
         new_code_cell("import tutorial_utils as tu"),
-        new_code_cell("SEED = 1  # seed (small: 2)", metadata={"tags": ["parameters"]}),
+        new_code_cell(parameters, metadata={"tags": ["parameters"]}),
         new_code_cell(code),
     ]
     notebook = new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": KERNEL_DISPLAY_NAME, "language": "python"}
+    notebook.metadata["course"] = {"headline": TINY_HEADLINE}
     nbformat.write(notebook, path)
     return path
 
 
 def test_run_executes_reports_and_fails_when_a_notebook_fails(tmp_path, monkeypatch, capsys):
-    good = _tiny_notebook(tmp_path / "00_good.ipynb", "tu.show_headline('seed', SEED)")
+    good = _tiny_notebook(tmp_path / "00_good.ipynb", TINY_RUN)
     bad = _tiny_notebook(tmp_path / "01_bad.ipynb", "raise RuntimeError('deliberate')")
     monkeypatch.setattr(runner, "notebook_paths", lambda: [good, bad])
     code = course.main(["run", "--budget", "small", "--out", str(tmp_path / "out")])
@@ -46,7 +56,7 @@ def test_run_executes_reports_and_fails_when_a_notebook_fails(tmp_path, monkeypa
 
 
 def test_timings_command_times_both_budgets_and_writes_the_table(tmp_path, monkeypatch, capsys):
-    notebook = _tiny_notebook(tmp_path / "00_tiny.ipynb", "tu.show_headline('seed', SEED)")
+    notebook = _tiny_notebook(tmp_path / "00_tiny.ipynb", TINY_RUN)
     monkeypatch.setattr(runner, "notebook_paths", lambda: [notebook])
     out = tmp_path / "timings.md"
     assert course.main(["timings", "--out", str(out), "--repeats", "2", "--log", str(tmp_path / "timings.log")]) == 0

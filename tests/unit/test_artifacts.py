@@ -109,16 +109,20 @@ def test_read_json_reads_an_artifact_and_rejects_missing_or_bad_files(tmp_path):
         artifacts.read_json(bad)
 
 
-def test_mlmodel_section_returns_only_that_section(tmp_path):
-    (tmp_path / "MLmodel").write_text(
-        yaml.safe_dump({"run_id": "abc", "signature": {"inputs": "[]", "outputs": None}, "utc_time_created": "x"})
-    )
-    text = artifacts.mlmodel_section(tmp_path)
-    assert text.startswith("signature:") and "run_id" not in text and "utc_time" not in text
-    with pytest.raises(KeyError, match="no section 'flavors'"):
-        artifacts.mlmodel_section(tmp_path, "flavors")
+def test_mlmodel_text_shows_the_whole_file_with_ids_blanked(tmp_path):
+    mlmodel = {"artifact_path": "/home/me/store/m-1", "flavors": {"sklearn": {"pickled_model": "model.skops"}}}
+    mlmodel |= {"model_id": "m-1", "run_id": "abc", "signature": {"inputs": "[]"}, "utc_time_created": "2026"}
+    (tmp_path / "MLmodel").write_text(yaml.safe_dump(mlmodel))
+    text = artifacts.mlmodel_text(tmp_path)
+    assert yaml.safe_load(text) == mlmodel | {
+        "artifact_path": "<the model's folder in the store>",
+        "model_id": "<model id>",
+        "run_id": "<run id>",
+        "utc_time_created": "<creation time>",
+    }
+    assert "/home/me" not in text and "abc" not in text
     with pytest.raises(FileNotFoundError, match="no MLmodel"):
-        artifacts.mlmodel_section(tmp_path / "elsewhere")
+        artifacts.mlmodel_text(tmp_path / "elsewhere")
 
 
 def test_parse_predictions_reads_the_cli_answer():

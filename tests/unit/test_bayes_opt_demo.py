@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -11,7 +9,7 @@ from matplotlib.figure import Figure
 from tutorial_utils.bayes_opt_demo import (
     FORRESTER_ARGMIN,
     FORRESTER_MINIMUM,
-    bayes_opt_steps,
+    BOStep,
     bo_animation_gif,
     expected_improvement,
     fit_gp,
@@ -22,7 +20,16 @@ from tutorial_utils.bayes_opt_demo import (
 
 @pytest.fixture(scope="module")
 def steps():
-    return bayes_opt_steps(n_steps=3, seed=42, grid_size=100)
+    """Three steps of notebook 03's loop: fit, score every candidate, take the best, evaluate it."""
+    grid, x_seen = np.linspace(0, 1, 100), np.array([0.1, 0.5, 0.9])
+    found = []
+    for _ in range(3):
+        y_seen = forrester(x_seen)
+        mean, std = fit_gp(x_seen, y_seen, seed=42).predict(grid.reshape(-1, 1), return_std=True)
+        ei = expected_improvement(mean, std, best=y_seen.min())
+        found.append(BOStep(x_seen, y_seen, grid, mean, std, ei, float(grid[np.argmax(ei)])))
+        x_seen = np.append(x_seen, found[-1].x_next)
+    return found
 
 
 def test_forrester_has_its_known_minimum():
@@ -59,24 +66,6 @@ def test_fit_gp_rejects_bad_input():
         fit_gp(np.array([0.5]), np.array([1.0]))
     with pytest.raises(ValueError, match="one value per point"):
         fit_gp(np.array([0.1, 0.5]), np.array([1.0]))
-
-
-def test_steps_add_one_point_each_and_are_seeded(steps):
-    assert [len(step.x_seen) for step in steps] == [3, 4, 5]
-    for step, following in itertools.pairwise(steps):
-        assert following.x_seen[-1] == step.x_next
-    again = bayes_opt_steps(n_steps=3, seed=42, grid_size=100)
-    assert [s.x_next for s in again] == [s.x_next for s in steps]
-    assert all(step.ei.shape == step.grid.shape == step.mean.shape for step in steps)
-
-
-def test_steps_reject_bad_input():
-    with pytest.raises(ValueError, match="low < high"):
-        bayes_opt_steps(bounds=(1.0, 0.0))
-    with pytest.raises(ValueError, match="n_steps"):
-        bayes_opt_steps(n_steps=0)
-    with pytest.raises(ValueError, match="n_initial"):
-        bayes_opt_steps(n_initial=1)
 
 
 def test_panels_have_a_surrogate_and_an_ei_axis_per_step(steps):

@@ -3,7 +3,6 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from course_tools import notebooks
-from tutorial_utils import headline
 
 
 def _notebook(path, parameters_source, *, tagged=1):
@@ -40,15 +39,6 @@ def test_read_parameters_rejects_bad_cells(tmp_path, source, tagged, message):
     path = _notebook(tmp_path / "nb.ipynb", source, tagged=tagged)
     with pytest.raises(ValueError, match=message):
         notebooks.read_parameters(path)
-
-
-def test_headline_round_trip(capsys):
-    headline.show_headline("best val_rmse", 0.123456)
-    printed = capsys.readouterr().out
-    assert printed == "Headline: best val_rmse = 0.1235\n"
-    cell = new_code_cell("x", outputs=[new_output("stream", name="stdout", text="other\n" + printed)])
-    assert headline.read_headline(new_notebook(cells=[cell])) == "best val_rmse = 0.1235"
-    assert headline.read_headline(new_notebook(cells=[new_code_cell("x")])) is None
 
 
 def test_clean_metadata_drops_execution_records_and_names_the_kernel():

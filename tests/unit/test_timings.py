@@ -3,8 +3,16 @@
 from datetime import date
 
 import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from course_tools.timings import TIMINGS_COMMAND, cpu_model, machine_summary, read_timings, timings_markdown
+from course_tools.timings import (
+    TIMINGS_COMMAND,
+    cpu_model,
+    machine_summary,
+    read_timings,
+    timings_markdown,
+    work_minutes,
+)
 
 
 def test_timings_markdown_rows_totals_and_provenance():
@@ -36,3 +44,11 @@ def test_read_timings_reads_back_what_timings_markdown_wrote():
     assert read_timings(text) == {"00_a": (12, 16), "01_b": (10, 200)}
     with pytest.raises(ValueError, match="no timings table"):
         read_timings("| notebook | small |")
+
+
+def test_work_minutes_adds_reading_cells_exercises_and_compute_rounded_up_to_five():
+    cells = [new_markdown_cell("word " * 240), new_code_cell("a"), new_code_cell("b")]
+    cells.append(new_code_cell("# Solution 1", metadata={"tags": ["solution"]}))
+    notebook = new_notebook(cells=cells)
+    assert work_minutes(notebook, 60) == 15  # 2 min reading + 2 x 0.5 min cells + 10 min exercise + 1 min compute
+    assert work_minutes(notebook, 121) == 20  # one more minute and a second cross the 15

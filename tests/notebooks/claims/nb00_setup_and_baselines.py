@@ -9,7 +9,6 @@ import numpy as np
 
 from notebook_runs import NotebookRun
 from tutorial_utils import catboost_features, linear_features, load_splits, log_price, rmse
-from tutorial_utils.headline import read_headline
 
 
 def _model_rmse(run: NotebookRun, run_id: str, features) -> float:
@@ -43,4 +42,4 @@ def check(run: NotebookRun) -> None:
     assert catboost_model.name == "baseline-catboost"
     linked = {m.key: m.dataset_name for m in catboost_model.metrics}
     assert linked == {"n_trees": None, "val_rmse": "diamonds-val", "val_rmse_usd": "diamonds-val"}
-    assert read_headline(run.executions[1]) == f"best baseline val_rmse = {boosted_rmse:.4f}"
+    assert run.headline() == f"best baseline val_rmse = {boosted_rmse:.4f}"

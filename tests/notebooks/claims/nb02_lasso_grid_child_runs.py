@@ -11,7 +11,6 @@ from mlflow.entities import Run, ViewType
 
 from notebook_runs import NotebookRun
 from tutorial_utils import linear_features, load_splits, log_price, rmse
-from tutorial_utils.headline import read_headline
 from tutorial_utils.runs import search_all_runs
 
 
@@ -103,5 +102,4 @@ def check(run: NotebookRun) -> None:
     _check_models_predict(run, second)
 
     best_val_rmse = parents[1].data.metrics["best_val_rmse"]
-    for execution in run.executions:
-        assert read_headline(execution) == f"best alpha val_rmse = {best_val_rmse:.4f}"
+    assert run.headline() == f"best alpha val_rmse = {best_val_rmse:.4f}"

@@ -20,7 +20,6 @@ from notebook_runs import NotebookRun
 from tutorial_utils import FEATURES, linear_features, load_splits
 from tutorial_utils.artifacts import read_json
 from tutorial_utils.data import CLEANING_RULE, DIAMONDS_SHA256
-from tutorial_utils.headline import read_headline
 
 RUN_NAME = "lasso-signature-artifacts"
 EXERCISE_RUN_NAME = "exercise-scaler-model"
@@ -56,7 +55,7 @@ def check(run: NotebookRun) -> None:
     )
     val_rmse = latest.data.metrics["val_rmse"]
     assert 0.1 < val_rmse < 0.3
-    assert read_headline(run.executions[1]) == f"LASSO val_rmse = {val_rmse:.4f}"
+    assert run.headline() == f"LASSO val_rmse = {val_rmse:.4f}"
 
     # one logged model per run, with a signature listing every feature and its type, and an input example
     experiment_id = run.experiment().experiment_id
