@@ -64,7 +64,7 @@ student: $(STAMP) ## student copies of the notebooks, solutions swapped for empt
 timings: $(STAMP) ## time every notebook at both budgets from a cold kernel; writes docs/timings.md (REPEATS=N: medians)
 	$(PY) -m course_tools timings --repeats $(REPEATS)
 
-screenshots: $(STAMP) ## the README's pictures of the MLflow UI, from notebook 02 on a throwaway server, in Chromium
+screenshots: $(STAMP) ## the pictures of the MLflow UI in docs/images: notebooks 02, 04 and 05, each on a throwaway server, in Chromium
 	$(PY) -m course_tools screenshots
 
 export: $(STAMP) ## every run of the store in force (MLFLOW_TRACKING_URI, else local) to CSV files in build/export/

@@ -121,11 +121,11 @@ def command_export(args: argparse.Namespace) -> int:
 
 
 def command_screenshots(args: argparse.Namespace) -> int:
-    """Notebook 02 on a throwaway server, its grid captured in Chromium: the README's pictures."""
+    """Notebooks 02, 04 and 05 on throwaway servers, captured in Chromium: the pictures of the UI in docs/images."""
     from course_tools.screenshots import make_screenshots  # imports Playwright: only this command needs it
 
-    views = make_screenshots(Path(args.out))
-    print(f"grid parent expanded to {len(views.expanded)} children; pictures: {[p.name for p in views.pictures]}")
+    shots = make_screenshots(Path(args.out))
+    print(f"grid parent expanded to {len(shots.grid.expanded)} children; pictures: {[p.name for p in shots.pictures]}")
     return 0
 
 
@@ -190,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="every run of the store in force to CSV files")
     export.add_argument("--out", default=str(BUILD_DIR / "export"), help="folder for the CSV files")
     export.set_defaults(handler=command_export)
-    screenshots = commands.add_parser("screenshots", help="the README's pictures of the MLflow UI")
+    screenshots = commands.add_parser("screenshots", help="the pictures of the MLflow UI (02, 04, 05)")
     screenshots.add_argument("--out", default=str(DOCS_DIR / "images"), help="folder for the PNG files")
     screenshots.set_defaults(handler=command_screenshots)
     ui = commands.add_parser("ui", help="the MLflow UI on the course store, on 127.0.0.1")
