@@ -1,5 +1,5 @@
-"""For every pytest run, `pytest notebooks/NN.ipynb` (nbval alone) included: kernels and tests track to a temporary
-store, never to the course store or a tracking server; nbval's cells keep their notebook order in a shuffled run;
+"""For every pytest run, `pytest notebooks/NN.ipynb` (nbval alone) included: kernels and tests track to temporary
+stores, never to the course store or a tracking server; nbval's cells keep their notebook order in a shuffled run;
 and no test leaves a file in the checkout."""
 
 import os
@@ -34,13 +34,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """nbval's kernels track to the session store: no tracking URI or experiment id that a fixture's run of the
-    course's machinery (the benchmarks, a server test) left in this process reaches them."""
+    """Each notebook's nbval kernel tracks to a fresh store of its own, as `make render` ran it (07 reuses 04's model
+    when the store has one), and no tracking URI or experiment id that a fixture's run of the course's machinery
+    (the benchmarks, a server test) left in this process reaches it."""
     from nbval.plugin import IPyNbCell
 
     if isinstance(item, IPyNbCell):
         for name in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_ID"):
             os.environ.pop(name, None)
+        if item.parent.kernel is None:  # the notebook's kernel starts right after this hook
+            os.environ[STORE_DIR_ENV] = tempfile.mkdtemp(prefix="course-nbval-store-")
 
 
 #: What tests and tools may leave in the checkout: the environment and caches.

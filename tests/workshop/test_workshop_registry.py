@@ -1,0 +1,84 @@
+"""Notebook 07 on the workshop server: each attendee's registered model is "<username>.diamonds-price"; the others
+may read it and load its champion (the server's default permission, READ) but not move its alias or add versions."""
+
+from __future__ import annotations
+
+import mlflow
+import pytest
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+from sklearn.dummy import DummyRegressor
+
+from course_tools.workshop import roster
+from tutorial_utils import tracking
+from tutorial_utils.serving import registered_model_name
+
+
+@pytest.fixture(scope="module")
+def ann_and_ben(workshop_server) -> tuple[dict[str, str], dict[str, str]]:
+    ann, ben = roster.create_attendees(
+        workshop_server.uri, ["Registry Ann", "Registry Ben"], workshop_server.admin_password
+    )
+    return ann.env(workshop_server.uri), ben.env(workshop_server.uri)
+
+
+def _become(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+
+def _register_two_versions(uri: str) -> tuple[str, list[str]]:
+    """As the signed-in attendee: two tiny models, registered as versions of their own "<username>.diamonds-price"."""
+    tracking.setup_tracking("diamonds-price", verbose=False)
+    name = registered_model_name("diamonds-price")
+    client = MlflowClient(uri)
+    client.create_registered_model(name, description="a test of notebook 07's naming and permissions")
+    versions = []
+    for constant in (1.0, 2.0):
+        with mlflow.start_run():
+            model = DummyRegressor(strategy="constant", constant=constant).fit([[0.0]], [constant])
+            info = mlflow.sklearn.log_model(model, name="dummy-model", pip_requirements=["scikit-learn"])
+        versions.append(
+            client.create_model_version(name, source=info.model_uri, run_id=info.run_id, model_id=info.model_id).version
+        )
+    return name, [str(v) for v in versions]
+
+
+def test_another_attendee_can_load_your_champion_but_not_move_its_alias(workshop_server, ann_and_ben, monkeypatch):
+    ann, ben = ann_and_ben
+    _become(monkeypatch, ann)
+    name, (first, second) = _register_two_versions(workshop_server.uri)
+    assert name == "registry.ann.diamonds-price"
+    client = MlflowClient(workshop_server.uri)
+    client.set_registered_model_alias(name, "champion", first)  # the creator holds MANAGE
+
+    _become(monkeypatch, ben)
+    assert str(client.get_model_version_by_alias(name, "champion").version) == first  # READ is the default
+    assert mlflow.pyfunc.load_model(f"models:/{name}@champion").predict([[0.0]]).tolist() == [1.0]
+    refusals = {
+        "move the alias": lambda: client.set_registered_model_alias(name, "champion", second),
+        "delete the alias": lambda: client.delete_registered_model_alias(name, "champion"),
+        "add a version": lambda: client.create_model_version(name, source=f"models:/{name}/{first}"),
+        "change the description": lambda: client.update_registered_model(name, description="mine now"),
+    }
+    for what, attempt in refusals.items():
+        with pytest.raises(MlflowException, match="403") as refused:
+            attempt()
+        assert refused.value.error_code == "PERMISSION_DENIED", what
+
+    _become(monkeypatch, ann)
+    assert str(client.get_model_version_by_alias(name, "champion").version) == first, "ben moved nothing"
+    client.set_registered_model_alias(name, "champion", second)  # ann herself may move it
+    assert str(client.get_model_version_by_alias(name, "champion").version) == second
+
+
+def test_each_attendee_registers_under_their_own_name(workshop_server, ann_and_ben, monkeypatch):
+    _become(monkeypatch, ann_and_ben[1])
+    name, (first, _) = _register_two_versions(workshop_server.uri)
+    assert name == "registry.ben.diamonds-price"
+    client = MlflowClient(workshop_server.uri)
+    client.set_registered_model_alias(name, "champion", first)
+    aliases = client.get_registered_model(name).aliases
+    assert {alias: str(version) for alias, version in aliases.items()} == {"champion": first}
+    with pytest.raises(MlflowException, match="Names cannot contain '/' or ':'"):
+        client.create_registered_model("registry.ben/diamonds-price")
