@@ -41,13 +41,28 @@ class WorkshopConfigError(ValueError):
     """The server cannot start as configured (a missing or weak secret, a bad option)."""
 
 
+def _weakness(value: str) -> str | None:
+    """Why a secret is too weak, or None: missing, shorter than 12 characters, one character repeated, or made of
+    the admin's username alone ("admin", "AdminAdminAdmin")."""
+    if not value:
+        return "not set"
+    if len(value) < MIN_SECRET_LENGTH:
+        return "too short"
+    if len(set(value)) == 1:
+        return "one character repeated"
+    if not value.lower().replace(ADMIN_USERNAME, ""):
+        return f"the username {ADMIN_USERNAME!r} repeated"
+    return None
+
+
 def check_secrets(env: Mapping[str, str]) -> None:
-    """Refuse, naming the variable and how to make one, when a secret is missing or shorter than 12 characters."""
+    """Refuse, naming the variable and how to make one, when a secret is missing or weak (see `_weakness`)."""
     for name in (ADMIN_PASSWORD_ENV, SECRET_KEY_ENV):
-        if len(env.get(name, "")) < MIN_SECRET_LENGTH:
+        weakness = _weakness(env.get(name, ""))
+        if weakness:
             raise WorkshopConfigError(
-                f"{name} is {'too short' if env.get(name) else 'not set'}: the workshop server needs it in the "
-                f"environment, at least {MIN_SECRET_LENGTH} characters. Make one with\n"
+                f"{name} is {weakness}: the workshop server needs it in the environment, at least "
+                f"{MIN_SECRET_LENGTH} characters and not guessable. Make one with\n"
                 f"  export {name}=\"$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')\""
             )
 

@@ -1,3 +1,4 @@
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -124,3 +125,11 @@ def test_log_price(raw):
     target = data.log_price(raw.head(3))
     assert target.name == data.TARGET
     assert np.allclose(np.exp(target), raw["price"].head(3))
+
+
+def test_git_never_converts_the_data_files_line_endings():
+    """Git for Windows converts text files' line endings by default: the checksum would then fail everywhere."""
+    checked = subprocess.run(
+        ["git", "check-attr", "text", "data/diamonds.csv"], cwd=data.DIAMONDS_CSV.parents[1], capture_output=True
+    )
+    assert checked.stdout.decode().strip() == "data/diamonds.csv: text: unset"

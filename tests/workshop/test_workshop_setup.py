@@ -23,18 +23,21 @@ from tutorial_utils import tracking
 from tutorial_utils.paths import REPO_ROOT
 from workshop_support import simulated_attendees
 
-SECRETS = {ADMIN_PASSWORD_ENV: "a" * 12, SECRET_KEY_ENV: "k" * 24}
+SECRETS = {ADMIN_PASSWORD_ENV: "correct-horse-battery", SECRET_KEY_ENV: "k3y-f0r-fl4sk-s3ss10ns-xyz"}
 
 
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({SECRET_KEY_ENV: "k" * 24}, f"{ADMIN_PASSWORD_ENV} is not set"),
-        ({ADMIN_PASSWORD_ENV: "short", SECRET_KEY_ENV: "k" * 24}, f"{ADMIN_PASSWORD_ENV} is too short"),
-        ({ADMIN_PASSWORD_ENV: "a" * 12}, f"{SECRET_KEY_ENV} is not set"),
+        ({SECRET_KEY_ENV: SECRETS[SECRET_KEY_ENV]}, f"{ADMIN_PASSWORD_ENV} is not set"),
+        (SECRETS | {ADMIN_PASSWORD_ENV: "short"}, f"{ADMIN_PASSWORD_ENV} is too short"),
+        ({ADMIN_PASSWORD_ENV: SECRETS[ADMIN_PASSWORD_ENV]}, f"{SECRET_KEY_ENV} is not set"),
+        (SECRETS | {ADMIN_PASSWORD_ENV: "a" * 12}, f"{ADMIN_PASSWORD_ENV} is one character repeated"),
+        (SECRETS | {SECRET_KEY_ENV: "k" * 24}, f"{SECRET_KEY_ENV} is one character repeated"),
+        (SECRETS | {ADMIN_PASSWORD_ENV: "AdminAdminAdmin"}, f"{ADMIN_PASSWORD_ENV} is the username 'admin' repeated"),
     ],
 )
-def test_secrets_must_be_in_the_environment_and_long_enough(env, message):
+def test_secrets_must_be_in_the_environment_long_and_not_guessable(env, message):
     with pytest.raises(workshop_server.WorkshopConfigError, match=message) as refused:
         workshop_server.check_secrets(env)
     assert "secrets.token_urlsafe" in str(refused.value)
