@@ -70,7 +70,15 @@ def _check_tuning_parent(run: NotebookRun, runs: list[Run], parent: Run) -> list
     _check_study_record(run, parent, children)
     artifacts = {f.path for f in run.client.list_artifacts(parent.info.run_id, "figures")}
     assert artifacts == {
-        f"figures/{name}.png" for name in ("validation_curve", "optimization_history", "param_importances", "slices")
+        f"figures/{name}.png"
+        for name in (
+            "validation_curve",
+            "optimization_history",
+            "param_importances",
+            "slices",
+            "parallel_coordinate",
+            "contour",
+        )
     }
     return children
 
