@@ -22,7 +22,7 @@ help: ## list the verbs
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml constraints.txt
-	@$(PYTHON) -m course_tools.python_version
+	@$(PYTHON) -m course_tools.install_check
 	@$(PYTHON) -m venv $(VENV) || { echo "'$(PYTHON) -m venv' failed. On Debian/Ubuntu: sudo apt-get install python3-venv"; exit 1; }
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
 	$(PY) -m course_tools kernel
@@ -53,8 +53,8 @@ ui: $(STAMP) ## the MLflow UI on the course store at http://127.0.0.1:5000 (PORT
 server: $(STAMP) ## the workshop tracking server: basic auth, PostgreSQL (BACKEND=sqlite), HOST=127.0.0.1, PORT
 	$(PY) -m course_tools.workshop.server --backend $(BACKEND) --host $(HOST) --port $(PORT)
 
-roster: $(STAMP) ## a user per name in ROSTER=attendees.csv on the server (HOST, PORT); passwords to workshop_data/
-	$(PY) -m course_tools.workshop.roster $(ROSTER) --host $(HOST) --port $(PORT) $(if $(SERVER_URI),--uri $(SERVER_URI))
+roster: $(STAMP) ## a user per row of ROSTER=attendees.csv (HOST, PORT; RESET=name: a new password); passwords to workshop_data/
+	$(PY) -m course_tools.workshop.roster $(ROSTER) --host $(HOST) --port $(PORT) $(if $(SERVER_URI),--uri $(SERVER_URI)) $(if $(RESET),--reset "$(RESET)")
 
 render: $(STAMP) ## re-execute the notebooks in place (full budget, fresh store, clean metadata)
 	$(PY) -m course_tools render $(NOTEBOOKS)

@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 
 from course_tools.export_runs import export_runs
+from course_tools.kernel import register_kernel
 from course_tools.notebooks import KERNEL_DISPLAY_NAME, KERNEL_NAME, clean_metadata, coalesce_streams
 from course_tools.paths import BUILD_DIR, DOCS_DIR, store_environment
 from course_tools.prerequisites import missing_prerequisites, missing_sentence
@@ -25,7 +26,7 @@ from course_tools.runner import format_results, run_notebook, selected_notebooks
 from course_tools.student import write_student_copies
 from course_tools.timings import machine_summary, timings_markdown
 from course_tools.workshop.network import LOOPBACK, port_in_use
-from tutorial_utils.tracking import QUIET_ENV, ensure_store, local_store_uri, quiet_mlflow, tracking_uri
+from tutorial_utils.tracking import ensure_store, local_store_uri, quiet_mlflow, tracking_uri
 
 UI_HOST = LOOPBACK
 
@@ -150,10 +151,8 @@ def command_ui(args: argparse.Namespace) -> int:
 
 
 def command_kernel(_: argparse.Namespace) -> int:
-    """Register the course's Jupyter kernel in this environment, with the quiet MLflow settings."""
-    from ipykernel.kernelspec import install
-
-    path = install(kernel_name=KERNEL_NAME, display_name=KERNEL_DISPLAY_NAME, prefix=sys.prefix, env=QUIET_ENV)
+    """Register the course's Jupyter kernel in this environment, the quiet MLflow settings as defaults."""
+    path = register_kernel()
     print(f"Jupyter kernel {KERNEL_NAME!r} ({KERNEL_DISPLAY_NAME}) registered in {path}")
     return 0
 

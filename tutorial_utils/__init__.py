@@ -22,13 +22,20 @@ from tutorial_utils.environment import check_environment
 from tutorial_utils.metrics import dollar_rmse, rmse
 from tutorial_utils.model_requirements import model_requirements
 from tutorial_utils.plots import plot_data_tour, plot_predictions
-from tutorial_utils.tracking import TrackingLoginRejected, TrackingServerUnavailable, connection_check, setup_tracking
+from tutorial_utils.tracking import (
+    ExperimentNotYours,
+    TrackingLoginRejected,
+    TrackingServerUnavailable,
+    connection_check,
+    setup_tracking,
+)
 
 __all__ = [
     "CATEGORICAL_FEATURES",
     "FEATURES",
     "TARGET",
     "DataFileError",
+    "ExperimentNotYours",
     "Splits",
     "TrackingLoginRejected",
     "TrackingServerUnavailable",

@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -37,6 +38,10 @@ QUIET_ENV = {
 SERVER_CHECK_SECONDS = 5.0
 USERNAME_ENV = "MLFLOW_TRACKING_USERNAME"
 PASSWORD_ENV = "MLFLOW_TRACKING_PASSWORD"
+CURRENT_USER_PATH = "/api/2.0/mlflow/users/current"
+PERMISSION_PATH = "/api/3.0/mlflow/users/permissions/get"
+#: The permissions of MLflow's basic auth that allow logging runs (`can_update` in mlflow.server.auth.permissions).
+CAN_LOG = frozenset({"EDIT", "MANAGE"})
 OFFLINE_HINT = (
     "work offline on the course's local store: unset MLFLOW_TRACKING_URI (in a notebook: run "
     "`%env MLFLOW_TRACKING_URI=` in a cell) and run the tracking cell again; runs already logged stay where they are"
@@ -51,12 +56,16 @@ class TrackingLoginRejected(PermissionError):
     """The tracking server refused the username and password in `MLFLOW_TRACKING_USERNAME`/`_PASSWORD`."""
 
 
+class ExperimentNotYours(PermissionError):
+    """Another user created the attendee's experiment first: the server lets the attendee read it, not log to it."""
+
+
 def quiet_mlflow() -> None:
-    """Apply `QUIET_ENV` (without overriding the environment) and raise MLflow's loggers to WARNING."""
+    """Apply `QUIET_ENV` (without overriding the environment) and set MLflow's loggers to `MLFLOW_LOGGING_LEVEL`."""
     for name, value in QUIET_ENV.items():
         os.environ.setdefault(name, value)
     for logger in ("mlflow", "alembic"):
-        logging.getLogger(logger).setLevel(logging.WARNING)
+        logging.getLogger(logger).setLevel(os.environ["MLFLOW_LOGGING_LEVEL"].upper())
 
 
 def local_store_uri() -> str:
@@ -74,10 +83,10 @@ def _tracking_username() -> str | None:
     return os.environ.get(USERNAME_ENV, "").strip() or None
 
 
-def _experiment_name_for(name: str) -> str:
-    """`name`, namespaced as "<username>/<name>" when `MLFLOW_TRACKING_USERNAME` is set."""
-    username = _tracking_username()
-    if username is None or name.startswith(f"{username}/"):
+def experiment_name_for(name: str, username: str | None = None) -> str:
+    """`name`, namespaced as "<username>/<name>" on a shared server (`username`, default `MLFLOW_TRACKING_USERNAME`)."""
+    username = _tracking_username() if username is None else username
+    if not username or name.startswith(f"{username}/"):
         return name
     return f"{username}/{name}"
 
@@ -133,22 +142,20 @@ def _check_server(uri: str, timeout: float = SERVER_CHECK_SECONDS) -> None:
         ) from None
 
 
-def _check_login(uri: str, timeout: float = SERVER_CHECK_SECONDS) -> str | None:
-    """The user the server knows us as (from the MLFLOW_TRACKING_* credentials); None on a server without logins.
-
-    Raises `TrackingLoginRejected`, saying which variables to fix, when the server refuses the credentials.
-    """
-    request = urllib.request.Request(f"{uri.rstrip('/')}/api/2.0/mlflow/users/current")
+def _server_json(uri: str, path: str, timeout: float = SERVER_CHECK_SECONDS) -> dict | None:
+    """GET `path` on the server, signed in with the MLFLOW_TRACKING_* credentials; None when it has no such route
+    (a server without logins). Raises `TrackingLoginRejected`, saying which variables to fix, on a refused login."""
+    request = urllib.request.Request(f"{uri.rstrip('/')}{path}")
     username = _tracking_username()
     if username is not None:
         token = base64.b64encode(f"{username}:{os.environ.get(PASSWORD_ENV, '')}".encode()).decode()
         request.add_header("Authorization", f"Basic {token}")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return json.load(response)["user"]["username"]
+            return json.load(response)
     except urllib.error.HTTPError as error:
         if error.code == 404:
-            return None  # no auth app: anyone may track
+            return None
         if error.code != 401:
             raise
         who = f"the username {username!r} with this password" if username else "a request without a login"
@@ -158,6 +165,31 @@ def _check_login(uri: str, timeout: float = SERVER_CHECK_SECONDS) -> str | None:
         ) from None
     except (urllib.error.URLError, OSError) as error:
         raise TrackingServerUnavailable(f"The tracking server at {uri} stopped answering ({error}).") from None
+
+
+def _check_login(uri: str) -> str | None:
+    """The user the server knows us as (from the MLFLOW_TRACKING_* credentials); None on a server without logins."""
+    current = _server_json(uri, CURRENT_USER_PATH)
+    return None if current is None else current["user"]["username"]
+
+
+def _check_can_log(uri: str, experiment: Experiment) -> None:
+    """Raise `ExperimentNotYours` when the server lets this attendee read `experiment` but not log to it."""
+    username = _tracking_username()
+    if username is None:
+        return
+    query = urllib.parse.urlencode(
+        {"username": username, "resource_type": "experiment", "resource_id": experiment.experiment_id}
+    )
+    granted = _server_json(uri, f"{PERMISSION_PATH}?{query}")
+    if granted is None or granted["permission"] in CAN_LOG or _server_json(uri, CURRENT_USER_PATH)["user"]["is_admin"]:
+        return
+    other_name = f"{experiment.name.removeprefix(f'{username}/')}-2"
+    raise ExperimentNotYours(
+        f"The experiment {experiment.name!r} on the tracking server at {uri} belongs to another user, who created it "
+        f"before you did, so you may read it but not log to it: ask the instructor to give it to you (MANAGE), "
+        f"or track under another name, for example `tu.setup_tracking({other_name!r})`."
+    )
 
 
 def connection_check() -> None:
@@ -207,7 +239,8 @@ def setup_tracking(experiment_name: str, *, verbose: bool = True) -> Experiment:
     """Point MLflow at the course store (or `MLFLOW_TRACKING_URI`) and activate `experiment_name`.
 
     Idempotent: safe to call in every notebook, on every re-run, from several processes at once. With
-    `MLFLOW_TRACKING_USERNAME` set, the experiment is "<username>/<experiment_name>" (see `_experiment_name_for`).
+    `MLFLOW_TRACKING_USERNAME` set, the experiment is "<username>/<experiment_name>" (see `experiment_name_for`);
+    raises `ExperimentNotYours` when another user created that experiment first and the server keeps it theirs.
     """
     if not experiment_name.strip():
         raise ValueError("experiment_name must not be empty")
@@ -215,8 +248,10 @@ def setup_tracking(experiment_name: str, *, verbose: bool = True) -> Experiment:
     uri = tracking_uri()
     ensure_store(uri)
     mlflow.set_tracking_uri(uri)
-    name = _experiment_name_for(experiment_name)
+    name = experiment_name_for(experiment_name)
     experiment = get_or_create_experiment(MlflowClient(uri), name, _artifact_location(uri, name))
+    if uri.startswith(("http://", "https://")):
+        _check_can_log(uri, experiment)
     mlflow.set_experiment(experiment_id=experiment.experiment_id)
     if verbose:
         username = _tracking_username()

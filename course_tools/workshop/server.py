@@ -4,8 +4,11 @@ Usage: python -m course_tools.workshop.server [--backend postgres|sqlite] [--hos
                                                 [--data-dir workshop_data] [--database-uri postgresql+psycopg2://...]
 
 The admin password and the Flask secret key come from the environment (`MLFLOW_AUTH_ADMIN_PASSWORD`,
-`MLFLOW_FLASK_SERVER_SECRET_KEY`), never from a file. Without `--database-uri`, the postgres backend is a
-cluster of the course's own in `<data-dir>/postgres`, started and stopped with the server.
+`MLFLOW_FLASK_SERVER_SECRET_KEY`), never from a file. An existing PostgreSQL's password comes in
+`$WORKSHOP_DATABASE_URI`, and reaches `mlflow server` as libpq's `PGPASSWORD`: in no file, on no command line.
+Without a database URI, the postgres backend is a cluster of the course's own in `<data-dir>/postgres`, started
+and stopped with the server, with a database and a role of Optuna's own for notebook 06's shared study (its
+storage URL in `<data-dir>/optuna_storage_url`, mode 0600).
 """
 
 from __future__ import annotations
@@ -13,16 +16,20 @@ from __future__ import annotations
 import argparse
 import configparser
 import os
+import secrets
 import signal
 import socket
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from course_tools.workshop.mlflow_server import RunningServer, ServerStartError, launch
 from course_tools.workshop.network import LOOPBACK
-from course_tools.workshop.postgres import PostgresError, start_cluster
+from course_tools.workshop.postgres import PostgresCluster, PostgresError, start_cluster
 from tutorial_utils.paths import REPO_ROOT
 
 ADMIN_USERNAME = "admin"
@@ -35,6 +42,13 @@ DEFAULT_DATA_DIR = REPO_ROOT / "workshop_data"
 DEFAULT_HOST = LOOPBACK
 DATABASE_NAME = "mlflow"
 DATABASE_URI_ENV = "WORKSHOP_DATABASE_URI"
+#: libpq's password variable: how an existing PostgreSQL's password reaches `mlflow server` (Linux shows a process's
+#: environment to its owner only, its command line to everyone)
+PASSWORD_ENV = "PGPASSWORD"
+#: The Optuna storage's database and the role that owns it, the only database that role reaches (postgres.HBA_RULES)
+OPTUNA_NAME = "optuna"
+OPTUNA_URL_FILE = "optuna_storage_url"
+WILDCARD_HOSTS = ("0.0.0.0", "::")
 
 
 class WorkshopConfigError(ValueError):
@@ -85,6 +99,23 @@ def write_auth_config(directory: Path, database_uri: str) -> Path:
     return path
 
 
+def write_private(path: Path, text: str) -> Path:
+    """Write `text` to `path`, readable by its owner only (mode 0600, also when the file existed); returns `path`."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+    return path
+
+
+def without_password(database_uri: str) -> tuple[str, str | None]:
+    """A psycopg2 database URI without its password, and the password (None if it has none)."""
+    if not database_uri.startswith("postgresql+psycopg2://"):
+        raise WorkshopConfigError("the database URI must start with postgresql+psycopg2:// (the pinned driver)")
+    url = make_url(database_uri)
+    return url._replace(password=None).render_as_string(hide_password=False), url.password  # set() ignores None
+
+
 def room_address() -> str:
     """This machine's address on the network (the interface of its default route; no packet is sent)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
@@ -95,13 +126,38 @@ def room_address() -> str:
             return socket.gethostname()
 
 
+def attendee_host(host: str) -> str:
+    """Where attendees reach a server listening on `host` (this machine's room address when it listens everywhere)."""
+    return room_address() if host in WILDCARD_HOSTS else host
+
+
 def attendee_uri(host: str, port: int) -> str:
-    """What attendees set as MLFLOW_TRACKING_URI (this machine's room address when the server listens everywhere).
+    """What attendees set as MLFLOW_TRACKING_URI.
 
     MLflow's host check accepts loopback and private addresses (10.*, 172.16-31.*, 192.168.*) by default; for a
     host name, list it in MLFLOW_SERVER_ALLOWED_HOSTS.
     """
-    return f"http://{room_address() if host in ('0.0.0.0', '::') else host}:{port}"
+    return f"http://{attendee_host(host)}:{port}"
+
+
+def postgres_listen_addresses(host: str) -> str:
+    """Where the course's PostgreSQL listens: loopback for the MLflow server, and `host` for attendees' Optuna."""
+    if host in WILDCARD_HOSTS:
+        return "*"
+    return LOOPBACK if host == LOOPBACK else f"{LOOPBACK},{host}"
+
+
+def create_optuna_storage(cluster: PostgresCluster, host: str, path: Path) -> Path:
+    """Give Optuna its own database and role, and write the storage URL attendees use to `path` (mode 0600).
+
+    The role keeps the password of an earlier start (read back from `path`): with the same `--pg-port`, the URL
+    handed out stays valid across restarts.
+    """
+    password = (make_url(path.read_text().strip()).password if path.is_file() else None) or secrets.token_urlsafe(18)
+    cluster.create_role(OPTUNA_NAME, password)
+    cluster.create_database(OPTUNA_NAME, owner=OPTUNA_NAME)
+    url = cluster.uri(OPTUNA_NAME, user=OPTUNA_NAME, password=password, host=attendee_host(host))
+    return write_private(path, url + "\n")
 
 
 def start_server(
@@ -130,6 +186,14 @@ def start_server(
     return launch(backend_uri, data_dir, host=host, port=port, workers=workers, app_name="basic-auth", env=env)
 
 
+@dataclass(frozen=True)
+class Workshop:
+    """A running workshop server, and the file holding its Optuna storage URL (None but on the course's PostgreSQL)."""
+
+    server: RunningServer
+    optuna_storage: Path | None
+
+
 @contextmanager
 def running_workshop(
     data_dir: Path,
@@ -141,33 +205,39 @@ def running_workshop(
     workers: int = 1,
     pg_port: int | None = None,
     env: Mapping[str, str] | None = None,
-) -> Iterator[RunningServer]:
+) -> Iterator[Workshop]:
     """The workshop server, running inside the block, stopped after it (with the course's PostgreSQL, if started).
 
-    `backend` "postgres" uses `database_uri` (an existing PostgreSQL) or, without one, a cluster of the course's
-    own in `<data_dir>/postgres`; "sqlite" is the small-room variant (`<data_dir>/mlflow.db`).
+    `backend` "postgres" uses `database_uri` (an existing PostgreSQL; its password goes to the server as
+    `PGPASSWORD`) or, without one, a cluster of the course's own in `<data_dir>/postgres`, with Optuna's database
+    (`create_optuna_storage`); "sqlite" is the small-room variant (`<data_dir>/mlflow.db`).
     """
-    check_secrets(os.environ if env is None else env)
+    env = dict(os.environ if env is None else env)
+    check_secrets(env)
     data_dir = Path(data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    cluster = None
+    cluster: PostgresCluster | None = None
+    optuna_storage: Path | None = None
     if backend == "sqlite":
         backend_uri, auth_uri = f"sqlite:///{data_dir / 'mlflow.db'}", f"sqlite:///{data_dir / 'basic_auth.db'}"
     elif backend != "postgres":
         raise WorkshopConfigError(f"backend must be 'postgres' or 'sqlite', got {backend!r}")
     elif database_uri:
-        if not database_uri.startswith("postgresql+psycopg2://"):
-            raise WorkshopConfigError("the database URI must start with postgresql+psycopg2:// (the pinned driver)")
-        backend_uri = auth_uri = database_uri
+        backend_uri, password = without_password(database_uri)
+        auth_uri = backend_uri
+        if password:
+            env[PASSWORD_ENV] = password
     else:
-        cluster = start_cluster(data_dir / "postgres", pg_port)
-        backend_uri = auth_uri = cluster.create_database(DATABASE_NAME)
+        cluster = start_cluster(data_dir / "postgres", pg_port, postgres_listen_addresses(host))
     server = None
     try:
+        if cluster is not None:
+            backend_uri = auth_uri = cluster.create_database(DATABASE_NAME)
+            optuna_storage = create_optuna_storage(cluster, host, data_dir / OPTUNA_URL_FILE)
         server = start_server(
             backend_uri, data_dir, auth_database_uri=auth_uri, host=host, port=port, workers=workers, env=env
         )
-        yield server
+        yield Workshop(server, optuna_storage)
     finally:
         if server is not None:
             server.stop()
@@ -183,24 +253,40 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, default=4, help="server processes (1 starts fastest)")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="artifacts, log, own PostgreSQL")
     parser.add_argument(
-        "--database-uri", default=os.environ.get(DATABASE_URI_ENV), help=f"existing PostgreSQL (or ${DATABASE_URI_ENV})"
+        "--database-uri",
+        help=f"existing PostgreSQL, no password here (default: ${DATABASE_URI_ENV}, which may have one)",
     )
     parser.add_argument("--pg-port", type=int, default=None, help="port of the course's own PostgreSQL (free one)")
     return parser
 
 
+def startup_message(backend: str, uri: str, log_path: Path, optuna_storage: Path | None) -> str:
+    """What `make server` prints: where attendees connect, where the secrets are (never the secrets themselves)."""
+    lines = [
+        f"Workshop server ({backend}) at {uri}; admin user {ADMIN_USERNAME!r} (password: ${ADMIN_PASSWORD_ENV}); "
+        f"log: {log_path}"
+    ]
+    if optuna_storage is not None:
+        lines.append(f"Optuna storage for notebook 06 (STORAGE_URL, with its password): {optuna_storage}")
+    lines.append("Add attendees: make roster ROSTER=attendees.csv. Ctrl-C stops the server.")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `kill` stops the server and PostgreSQL cleanly too
-    options = {"backend": args.backend, "database_uri": args.database_uri, "host": args.host, "port": args.port}
+    database_uri = args.database_uri or os.environ.get(DATABASE_URI_ENV)
+    options = {"backend": args.backend, "database_uri": database_uri, "host": args.host, "port": args.port}
     try:
-        with running_workshop(args.data_dir, workers=args.workers, pg_port=args.pg_port, **options) as server:
-            print(
-                f"Workshop server ({args.backend}) at {attendee_uri(args.host, args.port)}; admin user "
-                f"{ADMIN_USERNAME!r} (password: ${ADMIN_PASSWORD_ENV}); log: {server.log_path}\n"
-                "Add attendees: make roster ROSTER=attendees.csv. Ctrl-C stops the server.",
-                flush=True,
+        if args.database_uri and without_password(args.database_uri)[1]:
+            raise WorkshopConfigError(
+                f"--database-uri has a password, which every user of this machine can read on the command line "
+                f"(ps): pass the URI in ${DATABASE_URI_ENV} instead."
             )
+        with running_workshop(args.data_dir, workers=args.workers, pg_port=args.pg_port, **options) as workshop:
+            server = workshop.server
+            uri = attendee_uri(args.host, args.port)
+            print(startup_message(args.backend, uri, server.log_path, workshop.optuna_storage), flush=True)
             return server.process.wait()
     except (WorkshopConfigError, PostgresError, ServerStartError) as error:
         print(error, file=sys.stderr)

@@ -1,3 +1,4 @@
+import logging
 import os
 import time
 from pathlib import Path
@@ -104,6 +105,10 @@ def test_a_server_that_is_down_fails_within_seconds_with_the_ways_forward(monkey
 def test_quiet_mlflow_keeps_what_the_environment_already_says(monkeypatch):
     monkeypatch.setenv("MLFLOW_LOGGING_LEVEL", "DEBUG")
     monkeypatch.delenv("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", raising=False)
-    tracking.quiet_mlflow()
-    assert os.environ["MLFLOW_LOGGING_LEVEL"] == "DEBUG"
-    assert os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] == "true"
+    try:
+        tracking.quiet_mlflow()
+        assert os.environ["MLFLOW_LOGGING_LEVEL"] == "DEBUG"
+        assert os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] == "true"
+        assert logging.getLogger("mlflow").level == logging.DEBUG  # the user's level, not the course's WARNING
+    finally:
+        logging.getLogger("mlflow").setLevel(logging.WARNING)

@@ -12,12 +12,13 @@ from sklearn.dummy import DummyRegressor
 from course_tools.workshop import roster
 from tutorial_utils import tracking
 from tutorial_utils.serving import registered_model_name
+from workshop_support import listed
 
 
 @pytest.fixture(scope="module")
 def ann_and_ben(workshop_server) -> tuple[dict[str, str], dict[str, str]]:
     ann, ben = roster.create_attendees(
-        workshop_server.uri, ["Registry Ann", "Registry Ben"], workshop_server.admin_password
+        workshop_server.uri, listed("Registry Ann", "Registry Ben"), workshop_server.admin_password
     )
     return ann.env(workshop_server.uri), ben.env(workshop_server.uri)
 
@@ -28,11 +29,12 @@ def _become(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
 
 
 def _register_two_versions(uri: str) -> tuple[str, list[str]]:
-    """As the signed-in attendee: two tiny models, registered as versions of their own "<username>.diamonds-price"."""
+    """As the signed-in attendee: two tiny models, registered as versions of their own "<username>.diamonds-price"
+    (which the roster created for them)."""
     tracking.setup_tracking("diamonds-price", verbose=False)
     name = registered_model_name("diamonds-price")
     client = MlflowClient(uri)
-    client.create_registered_model(name, description="a test of notebook 07's naming and permissions")
+    client.update_registered_model(name, description="a test of notebook 07's naming and permissions")
     versions = []
     for constant in (1.0, 2.0):
         with mlflow.start_run():

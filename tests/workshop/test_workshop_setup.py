@@ -113,46 +113,6 @@ def test_the_small_room_variant_starts_and_stops_cleanly(tmp_path):
     assert not port_in_use(port)
 
 
-def test_read_roster_takes_the_name_column_or_the_first(tmp_path):
-    with_header = tmp_path / "a.csv"
-    with_header.write_text("email,Name\nx@y,Ana Lima\n\n,  \nz@y,Bo\n")
-    assert roster.read_roster(with_header) == ["Ana Lima", "Bo"]
-    plain = tmp_path / "b.csv"
-    plain.write_text("Ana Lima\nBo\n")
-    assert roster.read_roster(plain) == ["Ana Lima", "Bo"]
-
-
-def test_an_empty_roster_is_refused(tmp_path):
-    empty = tmp_path / "empty.csv"
-    empty.write_text("name\n\n")
-    with pytest.raises(ValueError, match="lists no attendees"):
-        roster.read_roster(empty)
-
-
-def test_usernames_are_plain_unique_and_never_admin():
-    assert roster.username_for("Zoë  O'Brien") == "zoe.o.brien"
-    attendees = roster.plan_attendees(["Ana Lima", "ana lima", "Admin"])
-    assert [a.username for a in attendees] == ["ana.lima", "ana.lima.2", "admin.2"]
-    assert len({a.password for a in attendees}) == 3 and all(len(a.password) >= 16 for a in attendees)
-    with pytest.raises(ValueError, match="no letters or digits"):
-        roster.username_for("-- !")
-
-
-def test_the_passwords_file_is_private_even_when_it_existed(tmp_path):
-    path = tmp_path / "passwords.csv"
-    path.write_text("old")
-    path.chmod(0o644)
-    attendee = roster.Attendee("Ana", "ana", "pw-123")
-    roster.write_passwords([attendee], "http://h:5000", path)
-    assert oct(path.stat().st_mode & 0o777) == "0o600"
-    assert path.read_text().splitlines() == ["name,username,password,tracking_uri", "Ana,ana,pw-123,http://h:5000"]
-    assert attendee.env("http://h:5000") == {
-        "MLFLOW_TRACKING_URI": "http://h:5000",
-        "MLFLOW_TRACKING_USERNAME": "ana",
-        "MLFLOW_TRACKING_PASSWORD": "pw-123",
-    }
-
-
 def test_signed_in_restores_the_environment(monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "me")
     monkeypatch.delenv("MLFLOW_TRACKING_PASSWORD", raising=False)
@@ -188,10 +148,11 @@ def test_a_data_folder_the_postgres_user_cannot_reach_is_refused(tmp_path):
 
 def test_usernames_namespace_experiments(monkeypatch):
     monkeypatch.delenv("MLFLOW_TRACKING_USERNAME", raising=False)
-    assert tracking._experiment_name_for("diamonds-price") == "diamonds-price"
+    assert tracking.experiment_name_for("diamonds-price") == "diamonds-price"
+    assert tracking.experiment_name_for("diamonds-price", "bob") == "bob/diamonds-price"
     monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "alice")
-    assert tracking._experiment_name_for("diamonds-price") == "alice/diamonds-price"
-    assert tracking._experiment_name_for("alice/diamonds-price") == "alice/diamonds-price"
+    assert tracking.experiment_name_for("diamonds-price") == "alice/diamonds-price"
+    assert tracking.experiment_name_for("alice/diamonds-price") == "alice/diamonds-price"
 
 
 def test_the_connection_check_on_the_local_store_is_one_fixed_line(fresh_store, capsys):

@@ -15,11 +15,12 @@ from course_tools.workshop import roster
 from course_tools.workshop.network import free_port
 from course_tools.workshop.server import ADMIN_PASSWORD_ENV
 from tutorial_utils import tracking
+from workshop_support import listed
 
 
 @pytest.fixture(scope="module")
 def alice_and_bob(workshop_server) -> tuple[dict[str, str], dict[str, str]]:
-    alice, bob = roster.create_attendees(workshop_server.uri, ["Alice", "Bob"], workshop_server.admin_password)
+    alice, bob = roster.create_attendees(workshop_server.uri, listed("Alice", "Bob"), workshop_server.admin_password)
     return alice.env(workshop_server.uri), bob.env(workshop_server.uri)
 
 
@@ -117,17 +118,15 @@ def test_get_or_create_experiment_is_safe_for_racing_threads(workshop_server, al
 
 def test_simulated_attendees_each_get_working_credentials(workshop_server, monkeypatch):
     envs = workshop_server.attendees(3)
-    assert [env["MLFLOW_TRACKING_USERNAME"] for env in envs] == ["attendee.01", "attendee.02", "attendee.03"]
+    usernames = [env["MLFLOW_TRACKING_USERNAME"] for env in envs]
+    assert [name.split(".")[:2] for name in usernames] == [["attendee", f"{n:02d}"] for n in (1, 2, 3)]
     for env in envs:
         _become(monkeypatch, env)
         assert tracking._check_login(workshop_server.uri) == env["MLFLOW_TRACKING_USERNAME"]
-    again = workshop_server.attendees(1)[0]  # attendee.01 exists: a new password replaces the old one
-    assert again["MLFLOW_TRACKING_PASSWORD"] != envs[0]["MLFLOW_TRACKING_PASSWORD"]
+    again = workshop_server.attendees(1)[0]  # "attendee 01" again: a new account, the first one's password unchanged
+    assert again["MLFLOW_TRACKING_USERNAME"] not in usernames
     _become(monkeypatch, envs[0])
-    with pytest.raises(tracking.TrackingLoginRejected):
-        tracking._check_login(workshop_server.uri)
-    _become(monkeypatch, again)
-    assert tracking._check_login(workshop_server.uri) == "attendee.01"
+    assert tracking._check_login(workshop_server.uri) == usernames[0]
 
 
 def test_the_roster_command_writes_private_passwords_and_prints_the_variables(
@@ -142,7 +141,7 @@ def test_the_roster_command_writes_private_passwords_and_prints_the_variables(
     assert f"export MLFLOW_TRACKING_URI={workshop_server.uri}" in printed
     assert "export MLFLOW_TRACKING_USERNAME=" in printed and "export MLFLOW_TRACKING_PASSWORD=" in printed
     rows = out.read_text().splitlines()
-    assert rows[0] == "name,username,password,tracking_uri" and rows[1].startswith("Zoë Smith,zoe.smith,")
+    assert rows[0] == "name,username,password,tracking_uri,roster_row" and rows[1].startswith("Zoë Smith,zoe.smith,")
     assert oct(out.stat().st_mode & 0o777) == "0o600"
     passwords = [row.split(",")[2] for row in rows[1:]]
     assert not any(password in printed for password in [*passwords, workshop_server.admin_password])
