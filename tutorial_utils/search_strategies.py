@@ -11,6 +11,7 @@ from collections.abc import Callable, Collection, Mapping
 import numpy as np
 import optuna
 import pandas as pd
+import scipy.stats
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -19,7 +20,7 @@ from tutorial_utils.tuning import trials_table
 #: Branin (Branin-Hoo) function: the standard 2-D test function, three global minima of value 5 / (4 pi).
 BRANIN_BOUNDS: dict[str, tuple[float, float]] = {"x1": (-5.0, 10.0), "x2": (0.0, 15.0)}
 BRANIN_MINIMUM = 5 / (4 * np.pi)  # 0.397887...
-STRATEGY_COLOURS = {"grid": "tab:gray", "random": "tab:orange", "tpe": "tab:blue"}
+STRATEGY_COLOURS = {"grid": "tab:gray", "random": "tab:orange", "sobol": "tab:green", "tpe": "tab:blue"}
 TRIAL_COLUMNS = ["strategy", "seed", "trial", "value"]
 
 
@@ -27,6 +28,17 @@ def branin(x1: np.ndarray | float, x2: np.ndarray | float) -> np.ndarray | float
     """The Branin function on x1 in [-5, 10], x2 in [0, 15]; global minimum 0.397887 at three points."""
     b, c, t = 5.1 / (4 * np.pi**2), 5 / np.pi, 1 / (8 * np.pi)
     return (x2 - b * x1**2 + c * x1 - 6) ** 2 + 10 * (1 - t) * np.cos(x1) + 10
+
+
+def branin_in_five(u: list[float]) -> float:
+    """Branin of u[0] and u[1], each in [0, 1] rescaled to Branin's ranges; u[2:] (three more in [0, 1]) do nothing.
+
+    Five parameters of which two matter: the case Bergstra and Bengio argue is common in tuning.
+    """
+    if len(u) != 5 or not all(0.0 <= v <= 1.0 for v in u):
+        raise ValueError(f"need five values in [0, 1], got {u}")
+    (low1, high1), (low2, high2) = BRANIN_BOUNDS["x1"], BRANIN_BOUNDS["x2"]
+    return float(branin(low1 + (high1 - low1) * u[0], low2 + (high2 - low2) * u[1]))
 
 
 def grid_axes(
@@ -108,8 +120,12 @@ def with_running_best(trials: pd.DataFrame) -> pd.DataFrame:
     return trials
 
 
-def trials_to_within(trials: pd.DataFrame, tolerances: tuple[float, ...] = (0.01, 0.1)) -> pd.DataFrame:
-    """Per strategy: how many trials it takes to come within each relative tolerance of the best value any run found.
+def trials_to_within(
+    trials: pd.DataFrame, tolerances: tuple[float, ...] = (0.01, 0.1), *, target: float | None = None
+) -> pd.DataFrame:
+    """Per strategy: how many trials it takes to come within each relative tolerance of `target`.
+
+    `target` is the known minimum when there is one; without it, the best value any run found.
 
     Columns: the median over seeds of the best value, then per tolerance how many seeds got within it and
     the median number of trials they needed ("never" when fewer than half the seeds got there: a seed that
@@ -118,7 +134,7 @@ def trials_to_within(trials: pd.DataFrame, tolerances: tuple[float, ...] = (0.01
     if not tolerances or any(t < 0 for t in tolerances):
         raise ValueError(f"need one or more tolerances, none negative, got {tolerances}")
     trials = _checked(trials)
-    best = float(trials["value"].min())
+    best = float(trials["value"].min()) if target is None else target
     rows = {}
     for strategy in pd.unique(trials["strategy"]):
         own = trials[trials["strategy"] == strategy]
@@ -133,6 +149,47 @@ def trials_to_within(trials: pd.DataFrame, tolerances: tuple[float, ...] = (0.01
             median = float(np.median(needed))
             row[f"seeds within {tolerance:.0%}"] = f"{sum(np.isfinite(needed))}/{len(needed)}"
             row[f"trials to {tolerance:.0%} (median)"] = f"{median:g}" if np.isfinite(median) else "never"
+        rows[strategy] = row
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "strategy"
+    return table
+
+
+def median_gaps(
+    trials: pd.DataFrame, against: str = "tpe", *, confidence: float = 0.95, n_resamples: int = 10_000, seed: int = 0
+) -> pd.DataFrame:
+    """Per strategy: the median over seeds of its best value, and its gap to `against`'s median, with an interval.
+
+    The interval is a percentile bootstrap of the difference of the two medians (`scipy.stats.bootstrap`, the
+    seeds resampled independently for each strategy). When it excludes 0 the data say which strategy ends lower;
+    when it holds 0 they do not tell the two apart. A deterministic strategy has one best value on every seed.
+    """
+    best = _checked(trials).groupby(["strategy", "seed"], sort=False)["value"].min()
+    if against not in best.index.get_level_values("strategy"):
+        raise ValueError(f"no trials of {against!r} to compare with")
+    base = best.loc[against].to_numpy()
+    if len(base) < 2:
+        raise ValueError(f"need at least two seeds of {against!r} for an interval, got {len(base)}")
+    gap, span, verdict = f"gap to {against}", f"{confidence:.0%} interval", "the data say"
+    rows = {}
+    for strategy in pd.unique(trials["strategy"]):
+        own = best.loc[strategy].to_numpy()
+        row: dict[str, object] = {"seeds": len(own), "median best value": round(float(np.median(own)), 4)}
+        row.update({gap: "", span: "", verdict: ""})
+        if strategy != against:
+            interval = scipy.stats.bootstrap(
+                (own, base),
+                lambda a, b, axis=-1: np.median(a, axis=axis) - np.median(b, axis=axis),
+                n_resamples=n_resamples,
+                confidence_level=confidence,
+                method="percentile",
+                rng=np.random.default_rng(seed),
+            ).confidence_interval
+            low, high = float(interval.low), float(interval.high)
+            lower = against if low > 0 else strategy if high < 0 else None
+            row[gap] = round(float(np.median(own) - np.median(base)), 4)
+            row[span] = f"[{low:.3f}, {high:.3f}]"
+            row[verdict] = f"{lower} ends lower" if lower else "no clear difference"
         rows[strategy] = row
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "strategy"

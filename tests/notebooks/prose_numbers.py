@@ -13,7 +13,8 @@ from decimal import ROUND_HALF_UP, Decimal
 import nbformat
 
 NOT_PROSE = re.compile(r"```.*?```|`[^`]*`|\]\([^)]*\)|<[^>]+>", re.S)  # code, link targets, HTML
-PROSE_NUMBER = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.]*\d)")  # 0.1490, 31.10; not 3.11.2 or v1.2
+#: 0.1490, 31.10, and -0.046 after a space or a bracket (an interval); not 3.11.2, v1.2 or the 0.5 of "0.1-0.5"
+PROSE_NUMBER = re.compile(r"(?:(?<=[\s(\[])-)?(?<![\w.])\d+\.\d+(?![\w.]*\d)")
 ANY_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.]*\d)")
 
 

@@ -35,6 +35,7 @@ def _notebook(prose: str, code: str = "", printed: str = "") -> nbformat.Noteboo
         ("val_rmse is 0.1490", "val_rmse 0.1490"),
         ("about 0.15", "val_rmse 0.1490"),  # rounded to the decimals the prose gives
         ("took 31.1 s", "seconds 31.10"),
+        ("an interval [-0.046, 1.441]", "[-0.046, 1.441]"),  # a negative number keeps its sign
         ("the `alpha = 0.12345` knob", ""),  # code spans are code, not prose
         ("see [docs](https://example.org/v1.2.3)", ""),
     ],
@@ -50,7 +51,12 @@ def test_a_setting_of_the_code_passes_and_an_allowed_number_too():
 
 @pytest.mark.parametrize(
     ("prose", "printed"),
-    [("val_rmse is 0.1484", "val_rmse 0.1490"), ("about 0.14", "val_rmse 0.1490"), ("took 27.2 s", "31.10")],
+    [
+        ("val_rmse is 0.1484", "val_rmse 0.1490"),
+        ("about 0.14", "val_rmse 0.1490"),
+        ("took 27.2 s", "31.10"),
+        ("from [-0.046, 1.441]", "[0.046, 1.441]"),  # the sign is part of the number
+    ],
 )
 def test_a_stale_number_fails_with_its_cell_and_context(prose, printed):
     (unbacked,) = unbacked_numbers(_notebook(prose, printed=printed))

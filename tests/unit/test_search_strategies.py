@@ -13,7 +13,9 @@ from tutorial_utils.search_strategies import (
     BRANIN_MINIMUM,
     branin,
     branin_background,
+    branin_in_five,
     grid_axes,
+    median_gaps,
     plot_seed_bands,
     plot_strategy_comparison,
     running_best,
@@ -125,6 +127,52 @@ def test_trials_to_within_counts_trials_to_the_best_any_run_found():
         "seeds within 200%",
         "trials to 200% (median)",
     ]
+
+
+def test_trials_to_within_a_known_target_instead_of_the_best_found():
+    table = trials_to_within(TRIALS, tolerances=(0.1,), target=2.0)  # within 10% of 2.0: <= 2.2
+    assert table["seeds within 10%"].tolist() == ["0/2", "1/2", "2/2"]
+    assert table.loc["random", "trials to 10% (median)"] == "never"  # one seed of two never gets there
+
+
+def test_branin_in_five_depends_on_the_first_two_values_only():
+    corner = branin_in_five([0.0, 1.0, 0.0, 0.0, 0.0])
+    assert corner == pytest.approx(float(branin(-5.0, 15.0)))
+    assert branin_in_five([0.0, 1.0, 1.0, 0.3, 0.9]) == corner
+    minimum = [(np.pi + 5) / 15, 2.275 / 15, 0.5, 0.5, 0.5]
+    assert branin_in_five(minimum) == pytest.approx(BRANIN_MINIMUM, abs=1e-5)
+    for bad in ([0.5] * 4, [0.5, 0.5, 0.5, 0.5, 1.5]):
+        with pytest.raises(ValueError, match="five values in"):
+            branin_in_five(bad)
+
+
+def _best_values(best: dict[str, list[float]]) -> pd.DataFrame:
+    return _trials({(strategy, seed): [v] for strategy, vs in best.items() for seed, v in enumerate(vs)})
+
+
+def test_median_gaps_tell_a_clear_gap_from_none():
+    trials = _best_values(
+        {
+            "grid": [3.0] * 8,
+            "random": [1.0, 2.0, 1.5, 1.2, 0.9, 1.8, 1.1, 1.6],
+            "tpe": [1.4, 1.0, 1.2, 1.3, 1.1, 1.7, 0.9, 1.5],
+        }
+    )
+    table = median_gaps(trials, seed=1)
+    assert table.loc["grid", "gap to tpe"] == pytest.approx(3.0 - 1.25)
+    assert table.loc["grid", "the data say"] == "tpe ends lower"  # a constant far above every TPE value
+    assert table.loc["random", "the data say"] == "no clear difference"
+    low, high = (float(v) for v in table.loc["random", "95% interval"].strip("[]").split(","))
+    assert low < 0 < high
+    assert table.loc["tpe"].tolist() == [8, 1.25, "", "", ""]
+    assert table.equals(median_gaps(trials, seed=1))  # seeded: the same interval every time
+
+
+def test_median_gaps_need_the_baseline_with_two_seeds():
+    with pytest.raises(ValueError, match="no trials of 'sobol'"):
+        median_gaps(TRIALS, against="sobol")
+    with pytest.raises(ValueError, match="at least two seeds"):
+        median_gaps(_best_values({"random": [1.0, 2.0], "tpe": [1.0]}))
 
 
 def test_trials_to_within_rejects_bad_input():

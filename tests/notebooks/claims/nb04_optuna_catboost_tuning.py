@@ -6,6 +6,8 @@ pruned trials end KILLED, with their reported values as a stepped metric."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import mlflow
 import numpy as np
 from mlflow.entities import Run
@@ -139,6 +141,19 @@ def _check_pruning_exercise(exercise_runs: list[Run], n_trials: int) -> None:
     assert first == second
 
 
+def _check_payoff(run: NotebookRun, parent: Run, test_rmse: float) -> None:
+    """The baseline-against-tuned table on the parent: its rows as the metrics say, the tuned row's test score the
+    final model's."""
+    table = Path(run.client.download_artifacts(parent.info.run_id, "tables/tuning_payoff.txt")).read_text()
+    rows = {line.split("  ")[0]: line.split()[-5:] for line in table.splitlines()[1:]}
+    metrics = parent.data.metrics
+    baseline, tuned = rows["00 baseline"], rows["tuned"]
+    assert baseline[0] == str(run.parameters["BASELINE_ITERATIONS"]) and tuned[0] == parent.data.params["n_trees"]
+    assert float(baseline[1]) == metrics["baseline_val_rmse"] and float(baseline[3]) == metrics["baseline_test_rmse"]
+    assert float(tuned[2]) == metrics["train_only_test_rmse"]
+    assert float(tuned[3]) == round(test_rmse, 4)
+
+
 def check(run: NotebookRun) -> None:
     every_run = run.runs()
     runs = [r for r in every_run if not r.info.run_name.startswith("exercise-")]
@@ -153,6 +168,8 @@ def check(run: NotebookRun) -> None:
         _check_failure_demo(runs, parent)
     test_rmse = [_final_model_test_rmse(run, runs, parent) for parent in tuning]
     assert test_rmse[0] == test_rmse[1]
+    for parent, score in zip(tuning, test_rmse, strict=True):
+        _check_payoff(run, parent, score)
 
     # the same seed gives the same study to the last digit: every trial, the best params, test_rmse
     first, second = tuning
