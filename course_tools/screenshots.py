@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 
 from course_tools.notebooks import execute_notebook, read_parameters, small_budget
@@ -63,7 +64,7 @@ class ParentRuns:
     child_names: list[str]
 
 
-def newest_run(tracking_uri: str, notebook: Path, run_name: str, experiment_name: str | None = None):
+def newest_run(tracking_uri: str, notebook: Path, run_name: str, experiment_name: str | None = None) -> Run:
     """The newest run named `run_name` in `experiment_name` (default: the notebook's own EXPERIMENT_NAME), an MLflow
     `Run`; ValueError, naming the notebook to execute, if there is none."""
     client = MlflowClient(tracking_uri)

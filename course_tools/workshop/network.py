@@ -1,17 +1,13 @@
-"""The one loopback address every local server of the course binds to, and a free port on it."""
+"""The one loopback address every local server of the course binds to, a free port on it (both from
+`tutorial_utils.serving`, which notebook 07's scoring server uses too), and whether a port is taken."""
 
 from __future__ import annotations
 
 import socket
 
-LOOPBACK = "127.0.0.1"
+from tutorial_utils.serving import LOOPBACK, free_port
 
-
-def free_port(host: str = LOOPBACK) -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
+__all__ = ["LOOPBACK", "free_port", "port_in_use"]
 
 
 def port_in_use(port: int, host: str = LOOPBACK) -> bool:
