@@ -40,6 +40,8 @@ USERNAME_ENV = "MLFLOW_TRACKING_USERNAME"
 PASSWORD_ENV = "MLFLOW_TRACKING_PASSWORD"
 CURRENT_USER_PATH = "/api/2.0/mlflow/users/current"
 PERMISSION_PATH = "/api/3.0/mlflow/users/permissions/get"
+#: A read that needs the server's database (/health does not): one experiment.
+DATABASE_PROBE_PATH = "/api/2.0/mlflow/experiments/search?max_results=1"
 #: The permissions of MLflow's basic auth that allow logging runs (`can_update` in mlflow.server.auth.permissions).
 CAN_LOG = frozenset({"EDIT", "MANAGE"})
 OFFLINE_HINT = (
@@ -144,7 +146,8 @@ def _check_server(uri: str, timeout: float = SERVER_CHECK_SECONDS) -> None:
 
 def _server_json(uri: str, path: str, timeout: float = SERVER_CHECK_SECONDS) -> dict | None:
     """GET `path` on the server, signed in with the MLFLOW_TRACKING_* credentials; None when it has no such route
-    (a server without logins). Raises `TrackingLoginRejected`, saying which variables to fix, on a refused login."""
+    (a server without logins). Raises `TrackingLoginRejected`, saying which variables to fix, on a refused login,
+    and `TrackingServerUnavailable` when the server answers with an error of its own (5xx: its database is down)."""
     request = urllib.request.Request(f"{uri.rstrip('/')}{path}")
     username = _tracking_username()
     if username is not None:
@@ -156,6 +159,11 @@ def _server_json(uri: str, path: str, timeout: float = SERVER_CHECK_SECONDS) -> 
     except urllib.error.HTTPError as error:
         if error.code == 404:
             return None
+        if error.code >= 500:
+            raise TrackingServerUnavailable(
+                f"The tracking server at {uri} answers, but its database does not (HTTP {error.code} on {path}): "
+                f"at a workshop, tell the instructor; on your own server, start its database; or {OFFLINE_HINT}."
+            ) from None
         if error.code != 401:
             raise
         who = f"the username {username!r} with this password" if username else "a request without a login"
@@ -248,6 +256,8 @@ def setup_tracking(experiment_name: str, *, verbose: bool = True) -> Experiment:
     uri = tracking_uri()
     ensure_store(uri)
     mlflow.set_tracking_uri(uri)
+    if uri.startswith(("http://", "https://")):
+        _server_json(uri, DATABASE_PROBE_PATH)  # one sentence, not MLflow's retries, if the server's database is down
     name = experiment_name_for(experiment_name)
     experiment = get_or_create_experiment(MlflowClient(uri), name, _artifact_location(uri, name))
     if uri.startswith(("http://", "https://")):

@@ -1,5 +1,7 @@
+import http.server
 import logging
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -100,6 +102,37 @@ def test_a_server_that_is_down_fails_within_seconds_with_the_ways_forward(monkey
     assert time.monotonic() - start < 10
     message = str(caught.value)
     assert uri in message and "start the server" in message and "unset MLFLOW_TRACKING_URI" in message
+
+
+class _DatabaseDown(http.server.BaseHTTPRequestHandler):
+    """A tracking server whose database is down: /health answers, everything else is MLflow's 500."""
+
+    def do_GET(self):
+        status, body = (200, b"OK") if self.path == "/health" else (500, b'{"error_code": "INTERNAL_ERROR"}')
+        self.send_response(status)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_server_whose_database_is_down_gets_one_sentence(fresh_store, monkeypatch, capsys):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _DatabaseDown)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    uri = f"http://127.0.0.1:{server.server_address[1]}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    try:
+        tracking.connection_check()
+        printed = capsys.readouterr().out
+        assert printed.startswith(f"Connection check FAILED. The tracking server at {uri} answers, but its database")
+        start = time.monotonic()
+        with pytest.raises(tracking.TrackingServerUnavailable, match="answers, but its database does not"):
+            tracking.setup_tracking("course-test")
+        assert time.monotonic() - start < 5, "one request, not MLflow's retries"
+    finally:
+        server.shutdown()
+        mlflow.set_tracking_uri(None)
 
 
 def test_quiet_mlflow_keeps_what_the_environment_already_says(monkeypatch):
