@@ -25,7 +25,7 @@ from benchmarks.stats import median, ratio
 from benchmarks.workload import notebook_knobs
 from tutorial_utils.data import load_splits
 from tutorial_utils.datasets import split_datasets
-from tutorial_utils.parallel_tuning import WorkerResult, run_workers, split_trials, worker_command, worker_env
+from tutorial_utils.parallel_tuning import WorkerResult, run_workers, worker_command, worker_env
 from tutorial_utils.paths import NOTEBOOKS_DIR
 from tutorial_utils.tracking import setup_tracking
 
@@ -58,21 +58,18 @@ def run_study(
         for params in replay:
             study.enqueue_trial(params)
         options = {
-            "storage": knobs["STORAGE_URL"],
             "study_name": study.study_name,
             "parent_run_id": parent.info.run_id,
             "experiment_id": experiment_id,
             "seed": knobs["SEED"],
             "iterations": knobs["TUNING_ITERATIONS"],
             "thread_count": threads,
+            "max_trials": len(replay) or knobs["N_TRIALS"],  # the study's total: the workers share it out as they go
         }
-        shares = split_trials(knobs["N_TRIALS"], workers)
-        commands = [
-            worker_command(WORKER_SCRIPT, worker_index=index, n_trials=share, **options)
-            for index, share in enumerate(shares)
-        ]
+        commands = [worker_command(WORKER_SCRIPT, worker_index=index, **options) for index in range(workers)]
         start = time.perf_counter()
-        results = run_workers(commands, env=worker_env(mlflow.get_tracking_uri(), threads))
+        env = worker_env(mlflow.get_tracking_uri(), threads, knobs["STORAGE_URL"])
+        results = run_workers(commands, env=env, timeout=knobs["WORKER_TIMEOUT"])
         return study, results, time.perf_counter() - start
 
 

@@ -6,21 +6,28 @@ calls of the lesson stay in the notebook and its worker script.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import optuna
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, MultipleLocator
+from mlflow.entities import RunStatus
+from mlflow.tracking import MlflowClient
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
+from optuna.trial import TrialState
 from sqlalchemy.engine import make_url
 
 from tutorial_utils.paths import REPO_ROOT, course_store_dir
@@ -29,12 +36,28 @@ from tutorial_utils.tracking import QUIET_ENV
 #: The default JournalStorage file, in the folder of the embedded tracking store (git-ignored, moved with it).
 JOURNAL_FILE_NAME = "parallel_tuning.journal"
 STDERR_TAIL_LINES = 20
+#: The variable that hands a worker its storage URL: not its command line, which `ps` shows to every local user.
+STORAGE_ENV = "STORAGE_URL"
+#: MLflow's active-run state a notebook carries in its environment: a worker inheriting MLFLOW_RUN_ID would log its
+#: first trial into the run that launched it instead of a child run (mlflow issue 15713), so workers get none of it.
+INHERITED_RUN_STATE = (
+    "MLFLOW_RUN_ID",
+    "MLFLOW_EXPERIMENT_ID",
+    "MLFLOW_EXPERIMENT_NAME",
+    "MLFLOW_ACTIVE_MODEL_ID",
+    "_MLFLOW_ACTIVE_MODEL_ID",
+)
+#: Trial states of a trial that a worker has started: what the workers count against the study's budget.
+STARTED = (TrialState.RUNNING, TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+STOP_GRACE_SECONDS = 5.0
+POLL_SECONDS = 0.1
 
 
 def storage_url(url: str = "") -> str:
-    """`url` unchanged, or for "" the default journal file beside the embedded tracking store (its folder created)."""
-    if url.strip():
-        return url.strip()
+    """`url`; for "" the `STORAGE_ENV` variable when it is set (a shared study's URL stays out of the notebook),
+    else the default journal file beside the embedded tracking store (its folder created)."""
+    if chosen := url.strip() or os.environ.get(STORAGE_ENV, "").strip():
+        return chosen
     folder = course_store_dir()
     folder.mkdir(parents=True, exist_ok=True)
     return str(folder / JOURNAL_FILE_NAME)
@@ -63,6 +86,14 @@ def open_storage(url: str) -> BaseStorage:
     return JournalStorage(JournalFileBackend(str(path)))
 
 
+def worker_storage() -> BaseStorage:
+    """The storage a worker process joins: `open_storage` of `$STORAGE_URL`; ValueError when it is not set."""
+    url = os.environ.get(STORAGE_ENV, "")
+    if not url.strip():
+        raise ValueError(f"set {STORAGE_ENV} to the study's storage URL (the notebook's workers get it from run_study)")
+    return open_storage(url)
+
+
 def describe_storage(url: str) -> str:
     """A one-line description of a storage URL with no password and no machine path, for notebook output."""
     if "://" not in url:
@@ -74,39 +105,34 @@ def describe_storage(url: str) -> str:
     return f"RDBStorage at {safe}"
 
 
-def split_trials(n_trials: int, n_workers: int) -> list[int]:
-    """How many trials each worker runs: `n_trials` shared as evenly as possible, the first workers one more.
-
-    Raises ValueError when `n_workers` is below 1 or there are fewer trials than workers.
-    """
-    if n_workers < 1 or n_trials < n_workers:
-        raise ValueError(f"need at least 1 worker and 1 trial per worker, got {n_trials} trials, {n_workers} workers")
-    share, extra = divmod(n_trials, n_workers)
-    return [share + (index < extra) for index in range(n_workers)]
-
-
 def worker_command(script: Path, **options: Any) -> list[str]:
     """`python script --name value ...` for the current interpreter; option names use hyphens on the command line.
 
-    Raises FileNotFoundError when the script does not exist.
+    Raises FileNotFoundError when the script does not exist, and ValueError for a `storage` option: its URL may
+    hold a password, which a command line shows to every local user (`worker_env` passes it instead).
     """
+    if "storage" in options:
+        raise ValueError(f"pass the storage URL in the worker's environment ({STORAGE_ENV}), not on its command line")
     if not Path(script).is_file():
         raise FileNotFoundError(f"no worker script at {script}")
     arguments = [item for name, value in options.items() for item in (f"--{name.replace('_', '-')}", str(value))]
     return [sys.executable, str(script), *arguments]
 
 
-def worker_env(tracking_uri: str, thread_count: int) -> dict[str, str]:
-    """The environment of a worker: this one, plus the tracking URI, the quiet MLflow settings, this repository
-    on `PYTHONPATH` and native thread pools capped at `thread_count` (so workers do not oversubscribe cores)."""
-    env = {**QUIET_ENV, **os.environ, "MLFLOW_TRACKING_URI": tracking_uri}
+def worker_env(tracking_uri: str, thread_count: int, storage: str) -> dict[str, str]:
+    """The environment of a worker: this one without MLflow's active-run state (`INHERITED_RUN_STATE`), plus the
+    tracking URI, the storage URL (`STORAGE_ENV`), the quiet MLflow settings, this repository on `PYTHONPATH` and
+    native thread pools capped at `thread_count` (so workers do not oversubscribe cores)."""
+    env = {**QUIET_ENV, **os.environ, "MLFLOW_TRACKING_URI": tracking_uri, STORAGE_ENV: storage}
+    for name in INHERITED_RUN_STATE:
+        env.pop(name, None)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
     env |= {name: str(thread_count) for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     return env
 
 
 class WorkerFailed(RuntimeError):
-    """A worker process exited with a non-zero code (the message holds the tail of its stderr)."""
+    """A worker process exited with a non-zero code (the message holds the tail of its stderr), or hung."""
 
 
 @dataclass(frozen=True)
@@ -114,30 +140,25 @@ class WorkerResult:
     """How one worker process ended."""
 
     index: int
-    returncode: int | None  # None: killed after the timeout
+    returncode: int
     seconds: float
     stdout: str
     stderr: str
 
 
-def _run_worker(
-    command: Sequence[str],
-    log_dir: Path,
-    index: int,
-    env: Mapping[str, str] | None,
-    timeout: float | None,
-    start: float,
-) -> WorkerResult:
-    """Run one worker to its end (killed after `timeout` s: return code None), its output in two log files."""
-    out, err = log_dir / f"{index}.out", log_dir / f"{index}.err"
-    with out.open("w") as stdout, err.open("w") as stderr:
-        try:
-            returncode = subprocess.run(
-                list(command), stdout=stdout, stderr=stderr, env=env, timeout=timeout
-            ).returncode
-        except subprocess.TimeoutExpired:  # subprocess.run has killed the worker
-            returncode = None
-    return WorkerResult(index, returncode, time.perf_counter() - start, out.read_text(), err.read_text())
+def _stop(processes: Sequence[subprocess.Popen]) -> None:
+    """End every process still running, with whatever it started: SIGTERM to its process group, SIGKILL after
+    `STOP_GRACE_SECONDS`; returns once all have ended."""
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        for process in processes:
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):  # it ended in the meantime
+                    os.killpg(process.pid, signum)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        while any(p.poll() is None for p in processes) and time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS)
+    for process in processes:
+        process.wait()
 
 
 def run_workers(
@@ -145,21 +166,38 @@ def run_workers(
 ) -> list[WorkerResult]:
     """Start one process per command at once, wait for all of them, and return how each ended.
 
-    Output goes to temporary files (pipes could fill up and stall a worker). Raises `WorkerFailed` naming every
-    worker that exited non-zero, with the tail of its stderr, once all have ended; a worker still running after
-    `timeout` seconds is killed, and `WorkerFailed` says so. ValueError when there is no command.
+    Each worker runs in a session of its own, so a Ctrl-C (or a kernel interrupt) reaches only this process, which
+    then stops every worker before the KeyboardInterrupt goes on; a worker still running after `timeout` seconds
+    stops them all too, with `WorkerFailed`. Output goes to temporary files (pipes could fill up and stall a
+    worker). Raises `WorkerFailed` naming every worker that exited non-zero, with the tail of its stderr, once all
+    have ended. ValueError when there is no command.
     """
     if not commands:
         raise ValueError("no worker command to run")
-    with tempfile.TemporaryDirectory(prefix="workers-") as folder, ThreadPoolExecutor(len(commands)) as pool:
+    with tempfile.TemporaryDirectory(prefix="workers-") as folder:
+        logs = [(Path(folder, f"{i}.out"), Path(folder, f"{i}.err")) for i in range(len(commands))]
+        processes: list[subprocess.Popen] = []
+        seconds: dict[int, float] = {}
         start = time.perf_counter()
-        futures = [
-            pool.submit(_run_worker, command, Path(folder), index, env, timeout, start)
-            for index, command in enumerate(commands)
+        try:
+            for command, (out, err) in zip(commands, logs, strict=True):
+                with out.open("w") as stdout, err.open("w") as stderr:
+                    processes.append(
+                        subprocess.Popen(list(command), stdout=stdout, stderr=stderr, env=env, start_new_session=True)
+                    )
+            while len(seconds) < len(processes):
+                if timeout is not None and time.perf_counter() - start > timeout:
+                    raise WorkerFailed(f"workers still running after {timeout:g} s were stopped")
+                for index, process in enumerate(processes):
+                    if index not in seconds and process.poll() is not None:
+                        seconds[index] = time.perf_counter() - start
+                time.sleep(POLL_SECONDS)
+        finally:
+            _stop(processes)  # nothing left running, whatever ended the wait (KeyboardInterrupt included)
+        results = [
+            WorkerResult(i, p.returncode, seconds[i], out.read_text(), err.read_text())
+            for i, (p, (out, err)) in enumerate(zip(processes, logs, strict=True))
         ]
-        results = [future.result() for future in futures]
-    if any(result.returncode is None for result in results):
-        raise WorkerFailed(f"workers still running after {timeout:g} s were killed")
     failed = [r for r in results if r.returncode != 0]
     if failed:
         reports = []
@@ -168,6 +206,46 @@ def run_workers(
             reports.append(f"worker {result.index} exited with code {result.returncode}; its stderr ends:\n    {tail}")
         raise WorkerFailed("\n".join(reports))
     return results
+
+
+def end_stopped_trials(parent_run_id: str, study: optuna.Study) -> int:
+    """After the workers were stopped: every child run of `parent_run_id` still RUNNING ends KILLED, and every
+    trial of `study` still RUNNING ends FAIL (no worker will finish them). Returns how many runs were killed."""
+    client = MlflowClient()
+    parent = client.get_run(parent_run_id)
+    running = client.search_runs(
+        [parent.info.experiment_id],
+        filter_string=f"tags.mlflow.parentRunId = '{parent_run_id}' and attributes.status = 'RUNNING'",
+    )
+    for run in running:
+        client.set_terminated(run.info.run_id, RunStatus.to_string(RunStatus.KILLED))
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        study.tell(trial.number, state=TrialState.FAIL)
+    return len(running)
+
+
+def plot_timeline_by_worker(figure: Figure, study: optuna.Study) -> Figure:
+    """Optuna's timeline (`optuna_figure(plot_timeline, study)`) in seconds since the study's first trial began
+    instead of clock times, each bar coloured by the worker that ran it (the trial's `worker` user attribute)."""
+    ax = figure.axes[0]
+    (bars,) = ax.containers
+    trials = study.get_trials(deepcopy=False)
+    workers = sorted({t.user_attrs.get("worker", -1) for t in trials})
+    colours = {w: f"C{i}" for i, w in enumerate(workers)}
+    for bar, trial in zip(bars, trials, strict=True):
+        bar.set_color(colours[trial.user_attrs.get("worker", -1)])
+    first = min(bar.get_x() for bar in bars)  # matplotlib dates: days
+    ax.xaxis.set_major_locator(MultipleLocator(5 / 86400, offset=first))  # a tick every 5 s from the start
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{round((x - first) * 86400)}"))
+    ax.set(xlabel="seconds since the first trial started", title="Which worker ran which trial, when")
+    ax.legend(
+        handles=[Patch(color=colours[w], label=f"worker {w}") for w in workers],
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1),
+    )
+    for label in ax.get_xticklabels():
+        label.set(rotation=0, horizontalalignment="center")
+    return figure
 
 
 @dataclass(frozen=True)

@@ -1,26 +1,29 @@
 """One worker of a shared Optuna study: what each process (or each machine) runs.
 
-It loads the study that the notebook created in the shared storage, runs its share of trials, and logs every
-trial as an MLflow child run of the study's parent run. MLflow's tracking URI comes from MLFLOW_TRACKING_URI.
+It loads the study that the notebook created in the shared storage, takes trials from it until the study has
+--max-trials of them (a fast worker takes more), and logs every trial as an MLflow child run of the study's
+parent run. The storage URL comes from STORAGE_URL and MLflow's tracking URI from MLFLOW_TRACKING_URI, both in the
+environment: a database URL holds a password, which a command line would show to every user of the machine.
 
-    python tune_worker.py --storage URL --study-name NAME --parent-run-id ID --experiment-id ID \
-        --worker-index I --n-trials N --seed S --iterations T --thread-count C
+    STORAGE_URL=... python tune_worker.py --study-name NAME --parent-run-id ID --experiment-id ID \
+        --worker-index I --max-trials N --seed S --iterations T --thread-count C
 """
 
 import argparse
 
 import mlflow
 import optuna
+from optuna.study import MaxTrialsCallback
 
 import tutorial_utils as tu
 from tutorial_utils.datasets import split_datasets
-from tutorial_utils.parallel_tuning import open_storage
+from tutorial_utils.parallel_tuning import STARTED, worker_storage
 from tutorial_utils.tuning import catboost_regressor, suggest_catboost_params
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-for name in ("storage", "study-name", "parent-run-id", "experiment-id"):
+for name in ("study-name", "parent-run-id", "experiment-id"):
     parser.add_argument(f"--{name}", required=True)
-for name in ("worker-index", "n-trials", "seed", "iterations", "thread-count"):
+for name in ("worker-index", "max-trials", "seed", "iterations", "thread-count"):
     parser.add_argument(f"--{name}", type=int, required=True)
 args = parser.parse_args()
 
@@ -34,7 +37,7 @@ datasets = split_datasets(splits)  # recorded on each trial's run, as in noteboo
 sampler_seed = args.seed + args.worker_index
 study = optuna.load_study(
     study_name=args.study_name,
-    storage=open_storage(args.storage),
+    storage=worker_storage(),  # open_storage($STORAGE_URL)
     sampler=optuna.samplers.TPESampler(seed=sampler_seed),
 )
 
@@ -66,5 +69,9 @@ def objective(trial):
     return val_rmse
 
 
-study.optimize(objective, n_trials=args.n_trials)
-print(f"worker {args.worker_index}: {args.n_trials} trials done")
+# after each trial, stop once the study has max_trials started trials (running ones included, from every worker);
+# checked before the first trial too, for a worker that starts when the others have already taken them all
+if len(study.get_trials(deepcopy=False, states=STARTED)) < args.max_trials:
+    study.optimize(objective, callbacks=[MaxTrialsCallback(args.max_trials, states=STARTED)])
+mine = [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("worker") == args.worker_index]
+print(f"worker {args.worker_index}: {len(mine)} trials done")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 import optuna
 import pytest
 from matplotlib.figure import Figure
 from optuna.storages import JournalStorage, RDBStorage
+from optuna.study import MaxTrialsCallback
+from optuna.visualization.matplotlib import plot_timeline
 
 from tutorial_utils import parallel_tuning as pt
 from tutorial_utils.parallel_tuning import (
@@ -17,14 +20,15 @@ from tutorial_utils.parallel_tuning import (
     describe_storage,
     open_storage,
     plot_speedup,
+    plot_timeline_by_worker,
     run_workers,
     speedup_table,
-    split_trials,
     storage_url,
     worker_command,
     worker_env,
+    worker_storage,
 )
-from tutorial_utils.tuning import catboost_regressor, suggest_catboost_params
+from tutorial_utils.tuning import catboost_regressor, optuna_figure, suggest_catboost_params
 
 
 def python(code: str) -> list[str]:
@@ -34,10 +38,18 @@ def python(code: str) -> list[str]:
 # --- storages ---------------------------------------------------------------------------------------------------
 
 
-def test_empty_storage_url_is_the_journal_file_beside_the_local_store(fresh_store):
+def test_empty_storage_url_is_the_journal_file_beside_the_local_store(fresh_store, monkeypatch):
+    monkeypatch.delenv(pt.STORAGE_ENV, raising=False)
     assert storage_url("") == str(fresh_store / pt.JOURNAL_FILE_NAME)
     assert fresh_store.is_dir()
     assert storage_url(" sqlite:///x.db ") == "sqlite:///x.db"
+
+
+def test_empty_storage_url_is_the_environment_s_when_set(fresh_store, monkeypatch):
+    """A shared study's URL (with its password) stays in the shell, never in a committed notebook."""
+    monkeypatch.setenv(pt.STORAGE_ENV, "postgresql+psycopg2://optuna:secret@host/optuna")
+    assert storage_url("") == "postgresql+psycopg2://optuna:secret@host/optuna"
+    assert storage_url("sqlite:///x.db") == "sqlite:///x.db"  # the parameter, when given, wins
 
 
 def test_a_journal_file_is_shared_by_two_storage_objects(tmp_path):
@@ -106,17 +118,6 @@ def test_catboost_regressor_refuses_no_trees_or_no_threads(iterations, threads):
 # --- workers -----------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("n_trials", "n_workers", "shares"), [(12, 2, [6, 6]), (7, 3, [3, 2, 2]), (1, 1, [1])])
-def test_split_trials_shares_out_every_trial(n_trials, n_workers, shares):
-    assert split_trials(n_trials, n_workers) == shares
-
-
-@pytest.mark.parametrize(("n_trials", "n_workers"), [(4, 0), (1, 2), (0, 1)])
-def test_split_trials_refuses_idle_workers(n_trials, n_workers):
-    with pytest.raises(ValueError, match="at least 1 worker"):
-        split_trials(n_trials, n_workers)
-
-
 def test_worker_command_spells_options_with_hyphens(tmp_path):
     script = tmp_path / "w.py"
     script.write_text("")
@@ -132,10 +133,41 @@ def test_worker_command_spells_options_with_hyphens(tmp_path):
         worker_command(tmp_path / "missing.py")
 
 
+def test_the_storage_url_never_goes_on_the_command_line(tmp_path):
+    """A database URL holds its password, and `ps` shows every command line to every local user."""
+    script = tmp_path / "w.py"
+    script.write_text("")
+    with pytest.raises(ValueError, match=r"in the worker's environment \(STORAGE_URL\), not on its command line"):
+        worker_command(script, storage="postgresql+psycopg2://optuna:secret@host/optuna")
+    env = worker_env("sqlite:///x.db", 1, "postgresql+psycopg2://optuna:secret@host/optuna")
+    assert env[pt.STORAGE_ENV] == "postgresql+psycopg2://optuna:secret@host/optuna"
+
+
+def test_a_worker_opens_the_storage_its_environment_names(tmp_path, monkeypatch):
+    monkeypatch.setenv(pt.STORAGE_ENV, str(tmp_path / "s.journal"))
+    optuna.create_study(study_name="s", storage=worker_storage())
+    assert optuna.load_study(study_name="s", storage=open_storage(str(tmp_path / "s.journal"))).study_name == "s"
+    monkeypatch.setenv(pt.STORAGE_ENV, " ")
+    with pytest.raises(ValueError, match="set STORAGE_URL to the study's storage URL"):
+        worker_storage()
+    monkeypatch.delenv(pt.STORAGE_ENV)
+    with pytest.raises(ValueError, match="set STORAGE_URL"):
+        worker_storage()
+
+
+def test_worker_env_drops_the_active_run_of_the_notebook(monkeypatch):
+    """With MLFLOW_RUN_ID inherited, a worker's first start_run would resume the launching run (mlflow 15713)."""
+    for name in pt.INHERITED_RUN_STATE:
+        monkeypatch.setenv(name, "from-the-notebook")
+    env = worker_env("sqlite:///x.db", 1, "s.journal")
+    assert [name for name in pt.INHERITED_RUN_STATE if name in env] == []
+    assert "MLFLOW_RUN_ID" in pt.INHERITED_RUN_STATE and "MLFLOW_EXPERIMENT_ID" in pt.INHERITED_RUN_STATE
+
+
 def test_worker_env_passes_tracking_quiet_settings_repo_and_threads(monkeypatch):
     monkeypatch.setenv("MLFLOW_LOGGING_LEVEL", "ERROR")
     monkeypatch.setenv("PYTHONPATH", "/elsewhere")
-    env = worker_env("sqlite:///x.db", 1)
+    env = worker_env("sqlite:///x.db", 1, "s.journal")
     assert env["MLFLOW_TRACKING_URI"] == "sqlite:///x.db"
     assert env["MLFLOW_LOGGING_LEVEL"] == "ERROR"  # the environment wins over QUIET_ENV
     assert env["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] == "true"
@@ -170,14 +202,73 @@ def test_a_worker_without_stderr_says_so():
         run_workers([python("raise SystemExit(1)")])
 
 
-def test_run_workers_kills_workers_after_the_timeout():
-    with pytest.raises(WorkerFailed, match=r"still running after 0\.5 s were killed"):
-        run_workers([python("import time; time.sleep(30)")], timeout=0.5)
+def test_run_workers_stops_every_worker_after_the_timeout(tmp_path):
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    hang = python(f"import os, pathlib, time; pathlib.Path({str(pids)!r}, str(os.getpid())).touch(); time.sleep(60)")
+    quick = python("print('done')")
+    started = time.perf_counter()
+    with pytest.raises(WorkerFailed, match=r"still running after 1 s were stopped"):
+        run_workers([hang, quick, hang], timeout=1)
+    assert time.perf_counter() - started < 1 + pt.STOP_GRACE_SECONDS
+    assert len(list(pids.iterdir())) == 2
+    for pid in pids.iterdir():  # gone (and reaped): no process is left
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid.name), 0)
 
 
 def test_run_workers_needs_a_command():
     with pytest.raises(ValueError, match="no worker command"):
         run_workers([])
+
+
+# --- sharing the trials out ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("check_first", "trials"), [(True, 3), (False, 4)])
+def test_a_late_worker_checks_the_budget_before_its_first_trial(tmp_path, check_first, trials):
+    """Two workers in turn, as tune_worker.py runs them: the second finds the budget taken. MaxTrialsCallback only
+    checks after a trial, so without the check first the late worker would run one trial too many."""
+    storage = open_storage(str(tmp_path / "s.journal"))
+    optuna.create_study(study_name="s", storage=storage)
+    for _worker in range(2):
+        study = optuna.load_study(study_name="s", storage=storage)
+        if not check_first or len(study.get_trials(states=pt.STARTED)) < 3:
+            study.optimize(lambda t: t.suggest_float("x", 0, 1), callbacks=[MaxTrialsCallback(3, states=pt.STARTED)])
+    assert len(optuna.load_study(study_name="s", storage=storage).trials) == trials
+
+
+def test_two_workers_checking_at_the_same_moment_overshoot_by_one():
+    """Why the study can end with up to n_workers - 1 extra trials: counting and starting are two steps."""
+    study = optuna.create_study()
+    first, second = study.ask(), study.ask()  # two workers, one trial each
+    study.tell(first, 1.0)
+    study.tell(second, 1.0)
+    budget = 3
+    go_on = [len(study.get_trials(states=pt.STARTED)) < budget for _worker in range(2)]  # both count 2 trials
+    for _ in filter(None, go_on):
+        study.ask()
+    assert go_on == [True, True] and len(study.trials) == budget + 1
+
+
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
+def test_the_timeline_is_coloured_by_worker_in_seconds(tmp_path):
+    study = optuna.create_study()
+    for worker in (0, 1, 0):
+        trial = study.ask()
+        trial.set_user_attr("worker", worker)
+        study.tell(trial, 1.0)
+    figure = plot_timeline_by_worker(optuna_figure(plot_timeline, study), study)
+    ax = figure.axes[0]
+    colours = [bar.get_facecolor() for bar in ax.containers[0]]
+    assert colours[0] == colours[2] != colours[1]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["worker 0", "worker 1"]
+    assert ax.get_xlabel() == "seconds since the first trial started"
+    first = min(bar.get_x() for bar in ax.containers[0])
+    assert [ax.xaxis.get_major_formatter()(first + s / 86400, 0) for s in (-0.3, 2)] == ["0", "2"]
+    assert ax.xaxis.get_major_locator().tick_values(first, first + 11 / 86400)[:3] == pytest.approx(
+        [first, first + 5 / 86400, first + 10 / 86400]
+    )
 
 
 # --- speed-up ----------------------------------------------------------------------------------------------------
