@@ -16,7 +16,7 @@ from pathlib import Path
 
 from course_tools.workshop.network import LOOPBACK, free_port
 
-READY_TIMEOUT = 90.0  # about 10 s on an idle 2-core machine with one worker; far more under load
+READY_TIMEOUT = 240.0  # about 10 s on an idle 2-core machine; 4 workers took 50-91 s at a load average of 12-50
 
 
 class ServerStartError(RuntimeError):

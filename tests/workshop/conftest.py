@@ -1,5 +1,5 @@
-"""The workshop server of a test session (PostgreSQL in a temp folder, basic auth, served artifacts), and its
-simulated attendees (`workshop_support`)."""
+"""The workshop server of a test session, configured as `make server` runs it (PostgreSQL in a temp folder, basic
+auth, served artifacts, the CLI's default number of workers), and its simulated attendees (`workshop_support`)."""
 
 from __future__ import annotations
 
@@ -12,18 +12,23 @@ from pathlib import Path
 import pytest
 
 from course_tools.workshop.network import free_port
-from course_tools.workshop.server import ADMIN_PASSWORD_ENV, SECRET_KEY_ENV, running_workshop
+from course_tools.workshop.server import ADMIN_PASSWORD_ENV, SECRET_KEY_ENV, build_parser, running_workshop
 from workshop_support import postgres_reachable_dir, simulated_attendees
+
+#: The server processes `make server` starts (`python -m course_tools.workshop.server`'s default)
+WORKERS: int = build_parser().get_default("workers")
 
 
 @dataclass(frozen=True)
 class SharedServer:
-    """The workshop server of a test session: its URI, the admin password, the server log, the Optuna URL's file."""
+    """The workshop server of a test session: its URI, the admin password, the server log, the Optuna URL's file,
+    its number of worker processes."""
 
     uri: str
     admin_password: str
     log_path: Path
     optuna_storage: Path | None
+    workers: int
 
     def attendees(self, count: int) -> list[dict[str, str]]:
         """`count` new-password users attendee.01 ...; each one's MLFLOW_TRACKING_URI/USERNAME/PASSWORD."""
@@ -32,11 +37,13 @@ class SharedServer:
 
 @pytest.fixture(scope="session")
 def workshop_server() -> Iterator[SharedServer]:
-    """The workshop server (PostgreSQL in a temp folder, basic auth, served artifacts, one worker), started once."""
+    """The workshop server as `make server` runs it (PostgreSQL in a temp folder, basic auth, served artifacts, and
+    `--workers`' default, 4: each worker has its own 60-second password cache), started once."""
     admin_password = secrets.token_urlsafe(18)
     env = dict(os.environ, **{ADMIN_PASSWORD_ENV: admin_password, SECRET_KEY_ENV: secrets.token_urlsafe(24)})
     with (
         postgres_reachable_dir("course-workshop-") as root,
-        running_workshop(root, port=free_port(), workers=1, env=env) as workshop,
+        running_workshop(root, port=free_port(), workers=WORKERS, env=env) as workshop,
     ):
-        yield SharedServer(workshop.server.uri, admin_password, workshop.server.log_path, workshop.optuna_storage)
+        server = workshop.server
+        yield SharedServer(server.uri, admin_password, server.log_path, workshop.optuna_storage, WORKERS)

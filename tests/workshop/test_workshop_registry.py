@@ -1,5 +1,6 @@
 """Notebook 07 on the workshop server: each attendee's registered model is "<username>.diamonds-price"; the others
-may read it and load its champion (the server's default permission, READ) but not move its alias or add versions."""
+may read it and load its champion (the server's default permission, READ), but not move its alias or add versions
+(test_workshop_isolation.py)."""
 
 from __future__ import annotations
 
@@ -46,10 +47,10 @@ def _register_two_versions(uri: str) -> tuple[str, list[str]]:
     return name, [str(v) for v in versions]
 
 
-def test_another_attendee_can_load_your_champion_but_not_move_its_alias(workshop_server, ann_and_ben, monkeypatch):
+def test_another_attendee_can_load_your_champion(workshop_server, ann_and_ben, monkeypatch):
     ann, ben = ann_and_ben
     _become(monkeypatch, ann)
-    name, (first, second) = _register_two_versions(workshop_server.uri)
+    name, (first, _) = _register_two_versions(workshop_server.uri)
     assert name == "registry.ann.diamonds-price"
     client = MlflowClient(workshop_server.uri)
     client.set_registered_model_alias(name, "champion", first)  # the creator holds MANAGE
@@ -57,21 +58,6 @@ def test_another_attendee_can_load_your_champion_but_not_move_its_alias(workshop
     _become(monkeypatch, ben)
     assert str(client.get_model_version_by_alias(name, "champion").version) == first  # READ is the default
     assert mlflow.pyfunc.load_model(f"models:/{name}@champion").predict([[0.0]]).tolist() == [1.0]
-    refusals = {
-        "move the alias": lambda: client.set_registered_model_alias(name, "champion", second),
-        "delete the alias": lambda: client.delete_registered_model_alias(name, "champion"),
-        "add a version": lambda: client.create_model_version(name, source=f"models:/{name}/{first}"),
-        "change the description": lambda: client.update_registered_model(name, description="mine now"),
-    }
-    for what, attempt in refusals.items():
-        with pytest.raises(MlflowException, match="403") as refused:
-            attempt()
-        assert refused.value.error_code == "PERMISSION_DENIED", what
-
-    _become(monkeypatch, ann)
-    assert str(client.get_model_version_by_alias(name, "champion").version) == first, "ben moved nothing"
-    client.set_registered_model_alias(name, "champion", second)  # ann herself may move it
-    assert str(client.get_model_version_by_alias(name, "champion").version) == second
 
 
 def test_each_attendee_registers_under_their_own_name(workshop_server, ann_and_ben, monkeypatch):
