@@ -17,6 +17,9 @@ def pytest_configure(config: pytest.Config) -> None:
     """Before any kernel starts (nbval's too): a session store in a temp folder, no tracking server."""
     os.environ.pop("MLFLOW_TRACKING_URI", None)
     os.environ[STORE_DIR_ENV] = tempfile.mkdtemp(prefix="course-test-store-")
+    # the course's 3 s per request suits one learner's calls; the suite runs servers, kernels and workers on 2 cores
+    # at once, where an answer can take longer: tests wait as long as MLflow would (the network tests set their own)
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "120")
     quiet_mlflow()
 
 

@@ -6,38 +6,44 @@ On a shared workshop server (`MLFLOW_TRACKING_USERNAME` set), each attendee's ex
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 import os
 import re
-import urllib.error
+import ssl
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import mlflow
+import requests
 from filelock import FileLock
 from mlflow.entities import Experiment, LifecycleStage
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
 from mlflow.tracking import MlflowClient
+from mlflow.utils.credentials import get_default_host_creds
+from mlflow.utils.rest_utils import http_request
 
 from tutorial_utils.paths import course_store_dir
 
-#: Settings that keep MLflow's chatter out of notebook outputs and make a dead server fail fast.
-#: Values already in the environment win.
+#: Settings that keep MLflow's chatter out of notebook outputs and make a dead server fail fast; values already in
+#: the environment win. MLflow (urllib3) retries a failed request at once, then after factor * 2 s: a server that
+#: stopped answering costs a call 4 + 4 + 6 + 4 = 18 s, and one that refuses connections while it restarts is
+#: asked again 6 s later, so a restart of up to 6 s goes unnoticed. The price: a request the server needs more than
+#: 4 s to answer is sent again (twice at most, so a run creation can leave an extra run), and fails if every attempt
+#: is as slow. 3 s left extra runs on a test server under a load average of 30; MLflow's own default is 120 s.
 QUIET_ENV = {
     "MLFLOW_LOGGING_LEVEL": "WARNING",
     "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
     "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
-    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
-    "MLFLOW_HTTP_REQUEST_TIMEOUT": "60",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "3",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "4",
 }
 SERVER_CHECK_SECONDS = 5.0
 USERNAME_ENV = "MLFLOW_TRACKING_USERNAME"
 PASSWORD_ENV = "MLFLOW_TRACKING_PASSWORD"
+TOKEN_ENV = "MLFLOW_TRACKING_TOKEN"
 CURRENT_USER_PATH = "/api/2.0/mlflow/users/current"
 PERMISSION_PATH = "/api/3.0/mlflow/users/permissions/get"
 #: A read that needs the server's database (/health does not): one experiment.
@@ -52,6 +58,10 @@ OFFLINE_HINT = (
 
 class TrackingServerUnavailable(ConnectionError):
     """The tracking server named by `MLFLOW_TRACKING_URI` does not answer."""
+
+
+class TrackingCertificateUntrusted(TrackingServerUnavailable):
+    """The tracking server answers over HTTPS with a certificate this machine does not trust (a private CA)."""
 
 
 class TrackingLoginRejected(PermissionError):
@@ -125,54 +135,79 @@ def ensure_store(uri: str) -> None:
         MlflowClient(uri).search_experiments(max_results=1)
 
 
-def _check_server(uri: str, timeout: float = SERVER_CHECK_SECONDS) -> None:
-    """Raise `TrackingServerUnavailable`, naming the URI and the ways forward, if no server answers."""
+def _innermost(error: BaseException) -> BaseException:
+    """The error at the bottom of a chain: MLflow wraps requests' error, which wraps urllib3's, which wraps the
+    socket's or the TLS library's."""
+    for _ in range(20):
+        inner = error.__cause__ or error.__context__
+        if inner is None:
+            break
+        error = inner
+    return error
+
+
+def _get(uri: str, path: str, timeout: float = SERVER_CHECK_SECONDS) -> requests.Response:
+    """GET `path` on the server once, as MLflow itself would: with its login, token and TLS settings
+    (MLFLOW_TRACKING_USERNAME/_PASSWORD, _TOKEN, _INSECURE_TLS, _SERVER_CERT_PATH, _CLIENT_CERT_PATH and
+    REQUESTS_CA_BUNDLE). Raises `TrackingCertificateUntrusted` when the server's certificate is not trusted and
+    `TrackingServerUnavailable`, naming the URI and the ways forward, when nothing answers."""
+    credentials = get_default_host_creds(uri)
     try:
-        urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout).close()
-    except urllib.error.HTTPError as error:
-        if error.code == 401:
-            return  # it answered behind a login: the server is up
-        raise TrackingServerUnavailable(
-            f"Something answers at {uri}, but not an MLflow tracking server (HTTP {error.code} on /health). "
-            f"Check MLFLOW_TRACKING_URI, or {OFFLINE_HINT}."
-        ) from None
-    except (urllib.error.URLError, OSError) as error:
-        reason = getattr(error, "reason", error)
+        return http_request(
+            credentials, path, "GET", max_retries=0, backoff_factor=0, backoff_jitter=0, retry_codes=(), timeout=timeout
+        )
+    except MlflowException as error:
+        reason = _innermost(error)
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            raise TrackingCertificateUntrusted(
+                f"The tracking server at {uri} answers, but this machine does not trust its TLS certificate "
+                f"({reason.verify_message}). Set REQUESTS_CA_BUNDLE (or MLFLOW_TRACKING_SERVER_CERT_PATH) to the "
+                f"certificate of the CA that signed it (at a workshop, the instructor hands it out; in a notebook: "
+                f"`%env REQUESTS_CA_BUNDLE=/path/to/ca.pem`) and run the cell again, or {OFFLINE_HINT}."
+            ) from None
         raise TrackingServerUnavailable(
             f"No MLflow tracking server answers at {uri} ({reason}). Either start the server (see the README, "
             f"'Troubleshooting'; at a workshop, ask the instructor), or {OFFLINE_HINT}."
         ) from None
 
 
+def _check_server(uri: str, timeout: float = SERVER_CHECK_SECONDS) -> None:
+    """Raise `TrackingServerUnavailable` (see `_get`) if no MLflow server answers at `uri`."""
+    response = _get(uri, "/health", timeout)
+    if response.status_code >= 400 and response.status_code != 401:  # 401: it answered behind a login, so it is up
+        raise TrackingServerUnavailable(
+            f"Something answers at {uri}, but not an MLflow tracking server (HTTP {response.status_code} on /health). "
+            f"Check MLFLOW_TRACKING_URI, or {OFFLINE_HINT}."
+        )
+
+
 def _server_json(uri: str, path: str, timeout: float = SERVER_CHECK_SECONDS) -> dict | None:
-    """GET `path` on the server, signed in with the MLFLOW_TRACKING_* credentials; None when it has no such route
-    (a server without logins). Raises `TrackingLoginRejected`, saying which variables to fix, on a refused login,
+    """GET `path` on the server, signed in as MLflow would be (see `_get`); None when it has no such route (a
+    server without logins). Raises `TrackingLoginRejected`, saying which variables to fix, on a refused login,
     and `TrackingServerUnavailable` when the server answers with an error of its own (5xx: its database is down)."""
-    request = urllib.request.Request(f"{uri.rstrip('/')}{path}")
+    response = _get(uri, path, timeout)
+    if response.status_code == 404:
+        return None
+    if response.status_code >= 500:
+        raise TrackingServerUnavailable(
+            f"The tracking server at {uri} answers, but its database does not (HTTP {response.status_code} on "
+            f"{path}): at a workshop, tell the instructor; on your own server, start its database; or {OFFLINE_HINT}."
+        )
+    if response.status_code != 401:
+        response.raise_for_status()
+        return response.json()
     username = _tracking_username()
+    fix, variable = f"{USERNAME_ENV} and {PASSWORD_ENV}", PASSWORD_ENV
     if username is not None:
-        token = base64.b64encode(f"{username}:{os.environ.get(PASSWORD_ENV, '')}".encode()).decode()
-        request.add_header("Authorization", f"Basic {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return json.load(response)
-    except urllib.error.HTTPError as error:
-        if error.code == 404:
-            return None
-        if error.code >= 500:
-            raise TrackingServerUnavailable(
-                f"The tracking server at {uri} answers, but its database does not (HTTP {error.code} on {path}): "
-                f"at a workshop, tell the instructor; on your own server, start its database; or {OFFLINE_HINT}."
-            ) from None
-        if error.code != 401:
-            raise
-        who = f"the username {username!r} with this password" if username else "a request without a login"
-        raise TrackingLoginRejected(
-            f"The tracking server at {uri} refused {who}: set {USERNAME_ENV} and {PASSWORD_ENV} to what the "
-            f"instructor gave you (in a notebook: `%env {PASSWORD_ENV}=...`), then run the cell again."
-        ) from None
-    except (urllib.error.URLError, OSError) as error:
-        raise TrackingServerUnavailable(f"The tracking server at {uri} stopped answering ({error}).") from None
+        who = f"the username {username!r} with this password"
+    elif os.environ.get(TOKEN_ENV):
+        who, fix, variable = f"the token in {TOKEN_ENV}", TOKEN_ENV, TOKEN_ENV
+    else:
+        who = "a request without a login"
+    raise TrackingLoginRejected(
+        f"The tracking server at {uri} refused {who}: set {fix} to what the instructor gave you "
+        f"(in a notebook: `%env {variable}=...`), then run the cell again."
+    )
 
 
 def _check_login(uri: str) -> str | None:
@@ -214,7 +249,12 @@ def connection_check() -> None:
     except (TrackingServerUnavailable, TrackingLoginRejected) as error:
         print(f"Connection check FAILED. {error}")
         return
-    who = f"as {user!r}, your experiments are '{user}/...'" if user else "without a login (the server asks none)"
+    if user:
+        who = f"as {user!r}, your experiments are '{user}/...'"
+    elif os.environ.get(TOKEN_ENV):
+        who = f"with the token in {TOKEN_ENV}"
+    else:
+        who = "without a login (the server asks none)"
     print(f"Connection check: on the shared server at {uri}, {who}.")
 
 

@@ -17,36 +17,39 @@ def _no_postgres() -> Path:
 
 @pytest.fixture
 def machine(monkeypatch, tmp_path):
-    """Set which of PostgreSQL and Chromium this machine has: `machine(postgres=..., chromium=...)`."""
+    """Which of PostgreSQL, Chromium and nginx this machine has: `machine(postgres=..., chromium=..., nginx=...)`."""
 
-    def have(*, postgres: bool, chromium: bool) -> None:
+    def have(*, postgres: bool, chromium: bool, nginx: bool = True) -> None:
         monkeypatch.setattr(prerequisites, "postgres_bin_dir", (lambda: tmp_path) if postgres else _no_postgres)
-        browser = tmp_path / "chromium"
-        if chromium:
-            browser.touch()
-        monkeypatch.setattr(prerequisites, "CHROMIUM", browser)
+        for name, present in (("CHROMIUM", chromium), ("NGINX", nginx)):
+            program = tmp_path / name.lower()
+            if present:
+                program.touch()
+            monkeypatch.setattr(prerequisites, name, program)
 
     return have
 
 
 def test_nothing_is_said_when_everything_is_there(machine, capsys):
-    machine(postgres=True, chromium=True)
+    machine(postgres=True, chromium=True, nginx=True)
     assert prerequisites.missing_prerequisites() == {}
     assert course.main(["prerequisites"]) == 0
     assert capsys.readouterr() == ("", "")
 
 
 @pytest.mark.parametrize(
-    ("postgres", "chromium", "sentence"),
+    ("postgres", "chromium", "nginx", "sentence"),
     [
         (
             False,
             False,
-            "make test needs PostgreSQL's server programs and Chromium, which this machine lacks: "
-            "sudo apt-get install postgresql chromium (or run bash .ci/run, which installs them).",
+            False,
+            "make test needs PostgreSQL's server programs, Chromium and nginx, which this machine lacks: "
+            "sudo apt-get install postgresql chromium nginx (or run bash .ci/run, which installs them).",
         ),
         (
             False,
+            True,
             True,
             "make test needs PostgreSQL's server programs, which this machine lacks: "
             "sudo apt-get install postgresql (or run bash .ci/run, which installs it).",
@@ -54,14 +57,22 @@ def test_nothing_is_said_when_everything_is_there(machine, capsys):
         (
             True,
             False,
+            True,
             "make test needs Chromium, which this machine lacks: "
             "sudo apt-get install chromium (or run bash .ci/run, which installs it).",
+        ),
+        (
+            True,
+            True,
+            False,
+            "make test needs nginx, which this machine lacks: "
+            "sudo apt-get install nginx (or run bash .ci/run, which installs it).",
         ),
     ],
 )
 def test_what_is_missing_is_said_in_one_sentence_with_its_install_command(
-    machine, capsys, postgres, chromium, sentence
+    machine, capsys, postgres, chromium, nginx, sentence
 ):
-    machine(postgres=postgres, chromium=chromium)
+    machine(postgres=postgres, chromium=chromium, nginx=nginx)
     assert course.main(["prerequisites"]) == 1
     assert capsys.readouterr() == ("", sentence + "\n")
