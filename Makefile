@@ -74,6 +74,7 @@ export: $(STAMP) ## every run of the store in force (MLFLOW_TRACKING_URI, else l
 bench: $(STAMP) ## the benchmarks, on a quiet machine (about 2 h): JSON in benchmarks/results, docs/benchmarks.md
 	$(PY) -m course_tools timings --repeats $(REPEATS)
 	$(PY) -m benchmarks all --postgres
+	$(PY) -m benchmarks room
 	$(PY) -m benchmarks report
 
 lock: $(STAMP) ## rewrite constraints.txt from the current .venv (after changing a version on purpose)

@@ -1,4 +1,4 @@
-"""Command line: `python -m benchmarks {yardstick,overhead,child-runs,scale,parallel,repro,all,report} [--quick]`."""
+"""Command line: `python -m benchmarks {yardstick,overhead,child-runs,scale,parallel,repro,room,all,report}`."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from benchmarks.parallel import measure_parallel
 from benchmarks.report import DOC_PATH, write_report
 from benchmarks.repro import measure_repro
 from benchmarks.results import RESULTS_DIR, results_dir, write_result
+from benchmarks.room import measure_room
 from benchmarks.scale import measure_query, measure_ui_expand
 from benchmarks.stores import course_postgres, store_under_test
 from benchmarks.yardstick import measure_elsewhere
@@ -27,6 +28,10 @@ from course_tools.workshop.postgres import PostgresError, postgres_bin_dir
 BENCHMARKS = ["yardstick", "overhead", "child-runs", "scale", "parallel", "repro"]
 #: The benchmarks with PostgreSQL variants, which `--postgres` gives a throw-away cluster of the course's own.
 POSTGRES_BENCHMARKS = {"child-runs", "scale"}
+#: Benchmarks not in `all`: `room` starts workshop servers of its own (PostgreSQL always), and `make bench` runs it.
+SEPARATE = ["room"]
+#: The room's backends, each with its attendee counts: the workshop server as it ships, then the small-room variant.
+ROOMS = {"postgres": [50], "sqlite": [10, 50]}
 
 
 def bench_yardstick(args: argparse.Namespace, _: Path) -> dict[str, Any]:
@@ -80,6 +85,24 @@ def bench_repro(args: argparse.Namespace, _: Path) -> dict[str, Any]:
     return measure_repro(quick=args.quick)
 
 
+def bench_room(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """Issue 19 §6: full rooms on fresh workshop servers (4 workers), keyed "<backend>-<attendees>".
+
+    `--backend` measures that one only, `--attendees N` N on each backend; `--quick` 3 attendees (on SQLite, unless
+    `--backend` says otherwise).
+    """
+    workdir.chmod(0o755)  # PostgreSQL runs as the postgres user when we are root, and must reach its folder
+    backends = [args.backend] if args.backend else ["sqlite"] if args.quick else list(ROOMS)
+    counts = {
+        backend: [args.attendees] if args.attendees else [3] if args.quick else ROOMS[backend] for backend in backends
+    }
+    return {
+        f"{backend}-{count}": measure_room(workdir / f"{backend}-{count}", backend, count)
+        for backend in backends
+        for count in counts[backend]
+    }
+
+
 RUNNERS: dict[str, Callable[[argparse.Namespace, Path], dict[str, Any]]] = {
     "yardstick": bench_yardstick,
     "overhead": bench_overhead,
@@ -87,6 +110,7 @@ RUNNERS: dict[str, Callable[[argparse.Namespace, Path], dict[str, Any]]] = {
     "scale": bench_scale,
     "parallel": bench_parallel,
     "repro": bench_repro,
+    "room": bench_room,
 }
 
 
@@ -116,11 +140,13 @@ def postgres_uri(args: argparse.Namespace, name: str, scratch: str) -> Iterator[
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
-    parser.add_argument("benchmark", choices=[*BENCHMARKS, "all", "report"])
+    parser.add_argument("benchmark", choices=[*BENCHMARKS, *SEPARATE, "all", "report"])
     parser.add_argument("--quick", action="store_true", help="the CI smoke subset, results to build/bench/")
     parser.add_argument(
         "--repeats", type=int, help="repeats of the overhead and parallel studies (default 5 and 3, quick 1)"
     )
+    parser.add_argument("--attendees", type=int, help="room: attendees on each backend (default 50; SQLite 10 and 50)")
+    parser.add_argument("--backend", choices=list(ROOMS), help="room: this backend only (default: both)")
     parser.add_argument("--out", type=Path, help="results folder (default benchmarks/results, quick build/bench)")
     postgres = parser.add_mutually_exclusive_group()
     postgres.add_argument(
@@ -140,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.repeats is not None and args.repeats < 1:
         raise SystemExit(f"--repeats must be at least 1, got {args.repeats}")
+    if args.attendees is not None and args.attendees < 1:
+        raise SystemExit(f"--attendees must be at least 1, got {args.attendees}")
     out = args.out or results_dir(args.quick)
     if args.benchmark == "report":
         write_report(args.out or RESULTS_DIR, args.doc)
@@ -149,8 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.postgres:
         check_postgres()
     flags = [flag for flag in ("--quick", "--postgres") if getattr(args, flag[2:])]
-    repeats = [f"--repeats {args.repeats}"] if args.repeats else []
-    command = " ".join(["python -m benchmarks", args.benchmark, *flags, *repeats])
+    counts = [f"--{name} {getattr(args, name)}" for name in ("repeats", "attendees", "backend") if getattr(args, name)]
+    command = " ".join(["python -m benchmarks", args.benchmark, *flags, *counts])
     for name in names:
         start = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as scratch, postgres_uri(args, name, scratch) as uri:

@@ -192,6 +192,126 @@ def repro_section(results: dict[str, Any]) -> str:
     )
 
 
+ROOM_LEGEND = (
+    "Each attendee is a process of its own with its own user and its own experiment `<user>/room-benchmark`, and "
+    "logs what notebooks 02 and 04 log at the small budget: a parent with 2 children (params, metrics) and a Lasso "
+    "model (`mlflow.sklearn.log_model`), then a parent with 4 children and a figure (`mlflow.log_figure`): 8 runs. "
+    "The attendees are forked from one process that has imported MLflow already (50 Python processes importing "
+    "MLflow would take minutes on 2 cores): threads could not be different users, as MLflow reads the credentials "
+    "from the process's environment. They wait at a barrier and start logging together; then the admin checks "
+    "every attendee's experiment. Child-run latency: start (nested), params, metrics, end, as the attendee sees it. "
+    "The attendees and the server share the machine's cores (and with other jobs on a shared machine: the load "
+    "average before each room says how busy it was), so latencies are upper bounds for a room of laptops; the "
+    "server's CPU and memory are its own process trees', from the barrier to the last attendee's end."
+)
+
+
+def room_section(results: dict[str, Any]) -> str:
+    """The room's integrity (runs expected and found, per attendee and in total), latency, errors and server load."""
+    integrity = [
+        [
+            f"`{key}`",
+            str(room["attendees"]),
+            str(room["runs_expected"]),
+            str(room["runs_found"]),
+            str(room["lost"]),
+            str(room["duplicates"]),
+            str(room["misplaced"]),
+            str(room["running"]),
+            str(sum(room["errors"].values())),
+        ]
+        for key, room in results.items()
+    ]
+    load = [
+        [
+            f"`{key}`",
+            *(f"{room['child_ms'][q]:.0f}" if room["child_ms"] else "-" for q in ("p50", "p95", "max")),
+            f"{room['start_spread_s']:.2f}",
+            f"{room['logging_wall_s']:.0f}",
+            *(_usage(room["usage"].get(tree)) for tree in ("mlflow server", "postgresql")),
+            " / ".join(f"{v:.1f}" for v in room["load_average_before"])
+            if "load_average_before" in room
+            else "not recorded",
+            f"{room['request_timeout_s']:g}" if "request_timeout_s" in room else "not recorded",
+        ]
+        for key, room in results.items()
+    ]
+    return "\n\n".join(
+        [
+            ROOM_LEGEND,
+            table(
+                [
+                    "room",
+                    "attendees",
+                    "runs expected",
+                    "found",
+                    "lost",
+                    "extra runs (retried creates)",
+                    "in another's experiment",
+                    "left RUNNING",
+                    "errors",
+                ],
+                integrity,
+            ),
+            table(
+                [
+                    "room",
+                    "child p50 ms",
+                    "p95 ms",
+                    "max ms",
+                    "start spread (s)",
+                    "logging wall (s)",
+                    "server CPU s (cores), peak MB",
+                    "PostgreSQL CPU s (cores), peak MB",
+                    "load average before (1 / 5 / 15 min)",
+                    "request timeout (s)",
+                ],
+                load,
+            ),
+            *(
+                " ".join(filter(None, [f"`{key}`:", _per_attendee(room), _errors(room)]))
+                for key, room in results.items()
+            ),
+        ]
+    )
+
+
+def _usage(usage: dict[str, float] | None) -> str:
+    return f"{usage['cpu_s']:.0f} ({usage['cores']:.2f}), {usage['peak_rss_mb']:.0f}" if usage else "-"
+
+
+def _per_attendee(room: dict[str, Any]) -> str:
+    """Per attendee, expected against found: one sentence when every attendee is alike, else the ones that differ."""
+    odd = [
+        a
+        for a in room["per_attendee"]
+        if (a["found"], a["duplicates"], a["misplaced"], a["running"], a["errors"]) != (a["expected"], 0, 0, 0, 0)
+    ]
+    if not odd:
+        runs = room["runs_per_attendee"]
+        attendees = room["attendees"]
+        return (
+            f"each of the {attendees} attendees: {runs} of {runs} runs found, none extra, "
+            "misplaced or RUNNING, no error."
+        )
+    rows = "; ".join(
+        f"{a['username']} {a['found']} of {a['expected']} found "
+        f"({a['duplicates']} extra, {a['misplaced']} misplaced, {a['running']} RUNNING, {a['errors']} errors)"
+        for a in odd
+    )
+    return f"{len(odd)} of {room['attendees']} attendees differ: {rows}."
+
+
+def _errors(room: dict[str, Any]) -> str:
+    if not room["errors"]:
+        return ""
+    kinds = "; ".join(
+        f"{kind} x{count} (e.g. {room['error_examples'][kind]!r})"
+        for kind, count in sorted(room["errors"].items(), key=lambda item: -item[1])
+    )
+    return f"Errors by kind: {kinds}."
+
+
 def _parameters(parameters: dict[str, Any]) -> str:
     if not parameters:
         return "default parameters"
@@ -204,6 +324,7 @@ SECTIONS = [
     ("4. Scale: one parent's children", "scale", scale_section),
     ("5. Parallel tuning", "parallel", parallel_section),
     ("6. Reproducibility", "repro", repro_section),
+    ("7. A full room, measured", "room", room_section),
 ]
 
 

@@ -257,6 +257,13 @@ def create_attendees(
     return attendees
 
 
+def named_attendees(tracking_uri: str, names: Sequence[str], admin_password: str) -> list[dict[str, str]]:
+    """A new user per name (a roster of one name per row), created as the admin; each one's MLFLOW_TRACKING_URI,
+    USERNAME and PASSWORD: the simulated attendees of the tests and the benchmarks."""
+    listed = [Listed(name, (name,)) for name in names]
+    return [attendee.env(tracking_uri) for attendee in create_attendees(tracking_uri, listed, admin_password)]
+
+
 def read_passwords(path: Path) -> list[Attendee]:
     """The attendees a passwords file records (none when it does not exist)."""
     return [

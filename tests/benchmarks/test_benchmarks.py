@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from argparse import Namespace
 from pathlib import Path
@@ -10,6 +11,8 @@ from pathlib import Path
 import nbformat
 import optuna
 import pytest
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import INTERNAL_ERROR
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 import benchmarks.__main__ as cli
@@ -18,9 +21,18 @@ from benchmarks.child_runs import child_run_cost
 from benchmarks.overhead import VARIANTS, measure_overhead, summarise, variant_setup
 from benchmarks.parallel import measure_parallel, threads_per_worker
 from benchmarks.parallel import summarise as summarise_parallel
-from benchmarks.report import MISSING, fit_noise, parallel_section, render_report, timings_section, write_report
+from benchmarks.report import (
+    MISSING,
+    fit_noise,
+    parallel_section,
+    render_report,
+    room_section,
+    timings_section,
+    write_report,
+)
 from benchmarks.repro import fingerprint
 from benchmarks.results import QUICK_DIR, RESULTS_DIR, read_results, results_dir, write_result
+from benchmarks.room import AttendeeLog, process_usage
 from benchmarks.scale import populate
 from benchmarks.stats import median, percentile, ratio, timed
 from benchmarks.stores import store_under_test
@@ -129,7 +141,7 @@ def test_render_report_tables_provenance_and_missing_sections():
     assert "| `embedded-sqlite` | 200 | 21.0 | 30.0 |" in text
     assert "Measured with `python -m benchmarks child-runs` on 2026-01-02. " in text
     assert "Machine: CPU X, 2 cores, mlflow 3.17.2, optuna 5.0.0." in text
-    assert text.count(MISSING) == 5  # yardstick, overhead, scale, parallel, repro not measured
+    assert text.count(MISSING) == 6  # yardstick, overhead, scale, parallel, repro, room not measured
     assert f"## 3. Course wall time\n\n{timings}\n\nGoals" in text and f"## 5. Parallel tuning\n\n{MISSING}" in text
     assert "the full budget under 360 s: met (350 s); the small budget under 90 s: missed (95 s)." in text
 
@@ -409,3 +421,91 @@ def test_command_in_the_results_names_the_repeats(monkeypatch, tmp_path):
     assert main(["repro", "--repeats", "2", "--out", str(tmp_path)]) == 0
     document = read_results(tmp_path)["repro"]
     assert document["command"] == "python -m benchmarks repro --repeats 2" and document["results"] == {"repeats": 2}
+
+
+def test_cli_refuses_zero_attendees_and_picks_the_rooms(monkeypatch, tmp_path):
+    with pytest.raises(SystemExit, match="--attendees must be at least 1"):
+        main(["room", "--attendees", "0"])
+    monkeypatch.setattr(cli, "measure_room", lambda folder, backend, count: {"folder": folder.name})
+    for argv, rooms in [
+        ([], ["postgres-50", "sqlite-10", "sqlite-50"]),
+        (["--quick"], ["sqlite-3"]),
+        (["--backend", "postgres", "--attendees", "7"], ["postgres-7"]),
+    ]:
+        assert main(["room", *argv, "--out", str(tmp_path)]) == 0
+        document = read_results(tmp_path)["room"]
+        assert list(document["results"]) == rooms and document["results"][rooms[0]] == {"folder": rooms[0]}
+    assert document["command"] == "python -m benchmarks room --attendees 7 --backend postgres"
+
+
+def _raise(error: Exception) -> None:
+    raise error
+
+
+def test_attendee_log_counts_errors_by_kind_and_keeps_the_first_message():
+    log = AttendeeLog("ana")
+    for message in ("first", "second"):
+        log.attempt(lambda message=message: _raise(MlflowException(message, INTERNAL_ERROR)))
+    log.attempt(lambda: 1 / 0)
+    log.attempt(lambda: None)
+    assert log.errors == {"MlflowException INTERNAL_ERROR": 2, "ZeroDivisionError": 1}
+    assert log.examples["MlflowException INTERNAL_ERROR"] == "first"
+
+
+def test_process_usage_measures_this_process():
+    with process_usage({"me": os.getpid()}) as usage:
+        deadline = time.perf_counter() + 0.7
+        while time.perf_counter() < deadline:  # busy for longer than one sample
+            pass
+    assert usage["me"]["processes"] >= 1 and usage["me"]["cpu_s"] > 0.1 and usage["me"]["peak_rss_mb"] > 1
+
+
+def _room(**changes: object) -> dict:
+    attendee = {"username": "room.01", "expected": 8, "found": 8, "duplicates": 0, "misplaced": 0, "running": 0}
+    attendee["errors"] = 0
+    room = {
+        "attendees": 1,
+        "runs_per_attendee": 8,
+        "runs_expected": 8,
+        "runs_found": 8,
+        "lost": 0,
+        "duplicates": 0,
+        "misplaced": 0,
+        "running": 0,
+        "errors": {},
+        "error_examples": {},
+        "child_ms": {"p50": 40.2, "p95": 90.0, "max": 120.9},
+        "start_spread_s": 0.031,
+        "logging_wall_s": 12.4,
+        "per_attendee": [attendee],
+        "usage": {"mlflow server": {"processes": 6, "cpu_s": 30.2, "cores": 1.51, "peak_rss_mb": 1800.4}},
+        "load_average_before": [3.24, 2.0, 1.0],
+    }
+    return {**room, **changes}
+
+
+def test_room_section_tables_per_attendee_and_errors():
+    odd = {"username": "room.02", "expected": 8, "found": 7, "duplicates": 1, "misplaced": 0, "running": 1}
+    odd["errors"] = 2
+    broken = _room(
+        runs_found=7,
+        lost=1,
+        duplicates=1,
+        running=1,
+        errors={"RestException INTERNAL_ERROR": 2},
+        error_examples={"RestException INTERNAL_ERROR": "too many connections"},
+        per_attendee=[odd],
+    )
+    del broken["load_average_before"]  # results from before the load average was recorded
+    text = room_section({"postgres-1": _room(), "sqlite-1": broken})
+    assert (
+        "| `postgres-1` | 1 | 8 | 8 | 0 | 0 | 0 | 0 | 0 |" in text
+        and "| `sqlite-1` | 1 | 8 | 7 | 1 | 1 | 0 | 1 | 2 |" in text
+    )
+    assert "| `postgres-1` | 40 | 90 | 121 | 0.03 | 12 | 30 (1.51), 1800 | - | 3.2 / 2.0 / 1.0 |" in text
+    assert "| `sqlite-1` | 40 | 90 | 121 | 0.03 | 12 | 30 (1.51), 1800 | - | not recorded |" in text
+    assert (
+        "`postgres-1`: each of the 1 attendees: 8 of 8 runs found, none extra, misplaced or RUNNING, no error." in text
+    )
+    assert "1 of 1 attendees differ: room.02 7 of 8 found (1 extra, 0 misplaced, 1 RUNNING, 2 errors)." in text
+    assert "Errors by kind: RestException INTERNAL_ERROR x2 (e.g. 'too many connections')." in text

@@ -5,10 +5,11 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
-from course_tools.workshop.roster import Listed, create_attendees
+from course_tools.paths import environment
+from course_tools.workshop.roster import Attendee, Listed, named_attendees
 
 
 @contextmanager
@@ -26,10 +27,15 @@ def simulated_attendees(tracking_uri: str, count: int, admin_password: str) -> l
     """`count` new users attendee.01 ... (attendee.01.2 ... when those exist); each one's URI, username, password."""
     if count < 1:
         raise ValueError(f"count must be at least 1, got {count}")
-    names = [f"attendee {n:02d}" for n in range(1, count + 1)]
-    return [a.env(tracking_uri) for a in create_attendees(tracking_uri, listed(*names), admin_password)]
+    return named_attendees(tracking_uri, [f"attendee {n:02d}" for n in range(1, count + 1)], admin_password)
 
 
 def listed(*names: str) -> list[Listed]:
     """A roster of one name per row, as `roster.read_roster` reads it."""
     return [Listed(name, (name,)) for name in names]
+
+
+def signed_in_as(attendee: Attendee, tracking_uri: str) -> AbstractContextManager[None]:
+    """MLflow clients in this process (MlflowClient, the fluent API) act as `attendee` on `tracking_uri` inside the
+    block: they read the MLFLOW_TRACKING_* variables at each request."""
+    return environment(**attendee.env(tracking_uri))
