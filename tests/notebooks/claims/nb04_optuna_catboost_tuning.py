@@ -1,8 +1,9 @@
 """What notebook 04 claims: one tuning parent per execution with N_TRIALS trial runs (each with its datasets), the
-study's design and running best and the early-stopping curve recorded on the parent, a FAILED demo trial, a final
-model in a child run of its own that carries its test_rmse, and the same study, to the last digit, on both
-executions. Exercise 2's solution adds a pruning study per execution, its parent and trials named `exercise-...`:
-pruned trials end KILLED, with their reported values as a stepped metric."""
+study's design and running best and the early-stopping curve recorded on the parent, FINALISTS early-stopped
+refits of the best trials with the best of them chosen, the refit's tree count by the rule the parent records, a
+FAILED demo trial, a final model in a child run of its own that carries its test_rmse, and the same study, to the
+last digit, on both executions. Exercise 2's solution adds a pruning study per execution, its parent and trials
+named `exercise-...`: pruned trials end KILLED, with their reported values as a stepped metric."""
 
 from __future__ import annotations
 
@@ -63,11 +64,9 @@ def _check_tuning_parent(run: NotebookRun, runs: list[Run], parent: Run) -> list
     metrics = parent.data.metrics
     assert parent.info.status == "FINISHED"
     assert metrics["best_val_rmse"] == best_child.data.metrics["val_rmse"]
-    for name in SEARCH_SPACE:  # the parent's best params are the best child's
-        assert parent.data.params[f"best_{name}"] == best_child.data.params[name]
     assert parent.data.tags.get("best_model") == "true"
-    assert 0 < metrics["best_iteration"] < params["MAX_ITERATIONS"]
-    assert parent.data.params["n_trees"] == str(int(metrics["best_iteration"]) + 1)
+    _check_finalists(run, runs, parent, children)
+    _check_refit_rule(parent)
     assert "test_rmse" not in metrics, "the test score belongs to the final model's run"
     _check_study_record(run, parent, children)
     artifacts = {f.path for f in run.client.list_artifacts(parent.info.run_id, "figures")}
@@ -83,6 +82,41 @@ def _check_tuning_parent(run: NotebookRun, runs: list[Run], parent: Run) -> list
         )
     }
     return children
+
+
+def _check_finalists(run: NotebookRun, runs: list[Run], parent: Run, trials: list[Run]) -> None:
+    """The FINALISTS best trials, refitted with early stopping as `finalist-NN` children; the parent's best params,
+    chosen trial and tree count are those of the finalist with the lowest early-stopped val_rmse."""
+    params = run.parameters
+    finalists = _children(runs, parent, "finalist-")
+    best_trials = sorted(trials, key=lambda c: c.data.metrics["val_rmse"])[: params["FINALISTS"]]
+    assert sorted(f.data.params["trial_number"] for f in finalists) == sorted(
+        t.data.params["trial_number"] for t in best_trials
+    )
+    for finalist in finalists:
+        assert finalist.info.status == "FINISHED"
+        assert finalist.data.params["iterations"] == str(params["MAX_ITERATIONS"])
+        assert 0 < finalist.data.metrics["best_iteration"] < params["MAX_ITERATIONS"]
+        assert input_contexts(finalist) == {"training", "validation"}
+    chosen = min(finalists, key=lambda f: f.data.metrics["val_rmse"])
+    assert parent.data.params["chosen_trial"] == chosen.data.params["trial_number"]
+    for name in SEARCH_SPACE:
+        assert parent.data.params[f"best_{name}"] == chosen.data.params[name]
+    assert parent.data.metrics["best_iteration"] == chosen.data.metrics["best_iteration"]
+    assert parent.data.metrics["early_stopping_val_rmse"] == chosen.data.metrics["val_rmse"]
+    assert parent.data.params["early_stopped_trees"] == str(int(chosen.data.metrics["best_iteration"]) + 1)
+
+
+def _check_refit_rule(parent: Run) -> None:
+    """The refit's tree count: the early-stopped count times the ratio of rows to the power of the growth measured
+    on half the training rows, clipped to [0, 1]."""
+    splits = load_splits()
+    full, half = int(parent.data.params["early_stopped_trees"]), parent.data.metrics["trees_half_train"]
+    growth = float(np.clip(np.log(full / half) / np.log(2), 0, 1))
+    assert np.isclose(parent.data.metrics["trees_growth"], growth)
+    ratio = (len(splits.train) + len(splits.val)) / len(splits.train)
+    assert parent.data.params["n_trees"] == str(round(full * ratio**growth))
+    assert parent.data.params["refit_trees_rule"].startswith("measured growth")
 
 
 def _final_model_test_rmse(run: NotebookRun, runs: list[Run], parent: Run) -> float:
