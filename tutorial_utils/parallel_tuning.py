@@ -23,11 +23,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MultipleLocator
-from mlflow.entities import RunStatus
+from mlflow.entities import Run, RunStatus
 from mlflow.tracking import MlflowClient
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 from sqlalchemy.engine import make_url
 
 from tutorial_utils.paths import REPO_ROOT, course_store_dir
@@ -47,8 +47,9 @@ INHERITED_RUN_STATE = (
     "MLFLOW_ACTIVE_MODEL_ID",
     "_MLFLOW_ACTIVE_MODEL_ID",
 )
-#: Trial states of a trial that a worker has started: what the workers count against the study's budget.
-STARTED = (TrialState.RUNNING, TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+#: The trial states the workers count against the study's budget: running or finished, but not FAIL (a failed
+#: trial's place goes to a new one; nor WAITING, a queued trial no worker has taken yet).
+COUNTED = (TrialState.RUNNING, TrialState.COMPLETE, TrialState.PRUNED)
 STOP_GRACE_SECONDS = 5.0
 POLL_SECONDS = 0.1
 
@@ -206,6 +207,34 @@ def run_workers(
             reports.append(f"worker {result.index} exited with code {result.returncode}; its stderr ends:\n    {tail}")
         raise WorkerFailed("\n".join(reports))
     return results
+
+
+def wait_until_mid_trial(
+    process: subprocess.Popen, study: optuna.Study, parent_run_id: str, *, timeout: float
+) -> tuple[FrozenTrial, Run]:
+    """Wait until the worker `process` is mid-trial: a trial of `study` RUNNING, and its child run of
+    `parent_run_id` RUNNING with the trial's `trial_number` parameter logged; returns both, as they are then.
+
+    Raises WorkerFailed when the process exits first (with the tail of its stderr, if piped), TimeoutError when
+    `timeout` seconds pass first.
+    """
+    client = MlflowClient()
+    experiment_id = client.get_run(parent_run_id).info.experiment_id
+    query = f"tags.mlflow.parentRunId = '{parent_run_id}' and attributes.status = 'RUNNING'"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            stderr = process.stderr.read() if process.stderr else ""
+            text = stderr.decode(errors="replace") if isinstance(stderr, bytes) else stderr
+            tail = "\n    ".join(text.strip().splitlines()[-STDERR_TAIL_LINES:]) or "(no stderr)"
+            raise WorkerFailed(f"the worker exited with code {process.returncode} before it was mid-trial:\n    {tail}")
+        running = {t.number: t for t in study.get_trials(states=(TrialState.RUNNING,))}
+        for run in client.search_runs([experiment_id], filter_string=query):
+            number = run.data.params.get("trial_number")
+            if number is not None and int(number) in running:
+                return running[int(number)], run
+        time.sleep(POLL_SECONDS)
+    raise TimeoutError(f"no trial of study {study.study_name!r} was mid-trial within {timeout:g} s")
 
 
 def end_stopped_trials(parent_run_id: str, study: optuna.Study) -> int:

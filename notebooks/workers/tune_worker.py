@@ -17,7 +17,7 @@ from optuna.study import MaxTrialsCallback
 
 import tutorial_utils as tu
 from tutorial_utils.datasets import split_datasets
-from tutorial_utils.parallel_tuning import STARTED, worker_storage
+from tutorial_utils.parallel_tuning import COUNTED, worker_storage
 from tutorial_utils.tuning import catboost_regressor, suggest_catboost_params
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -69,9 +69,10 @@ def objective(trial):
     return val_rmse
 
 
-# after each trial, stop once the study has max_trials started trials (running ones included, from every worker);
-# checked before the first trial too, for a worker that starts when the others have already taken them all
-if len(study.get_trials(deepcopy=False, states=STARTED)) < args.max_trials:
-    study.optimize(objective, callbacks=[MaxTrialsCallback(args.max_trials, states=STARTED)])
+# after each trial, stop once the study has max_trials trials running or finished (from every worker; a FAIL trial
+# does not count, so another takes its place); checked before the first trial too, for a worker that starts when
+# the others have already taken them all
+if len(study.get_trials(deepcopy=False, states=COUNTED)) < args.max_trials:
+    study.optimize(objective, callbacks=[MaxTrialsCallback(args.max_trials, states=COUNTED)])
 mine = [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("worker") == args.worker_index]
 print(f"worker {args.worker_index}: {len(mine)} trials done")

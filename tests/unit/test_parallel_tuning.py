@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
+import subprocess
 import sys
 import time
 
+import mlflow
 import optuna
 import pytest
 from matplotlib.figure import Figure
@@ -14,6 +17,7 @@ from optuna.study import MaxTrialsCallback
 from optuna.visualization.matplotlib import plot_timeline
 
 from tutorial_utils import parallel_tuning as pt
+from tutorial_utils import tracking
 from tutorial_utils.parallel_tuning import (
     StudyTiming,
     WorkerFailed,
@@ -24,6 +28,7 @@ from tutorial_utils.parallel_tuning import (
     run_workers,
     speedup_table,
     storage_url,
+    wait_until_mid_trial,
     worker_command,
     worker_env,
     worker_storage,
@@ -233,8 +238,8 @@ def test_a_late_worker_checks_the_budget_before_its_first_trial(tmp_path, check_
     optuna.create_study(study_name="s", storage=storage)
     for _worker in range(2):
         study = optuna.load_study(study_name="s", storage=storage)
-        if not check_first or len(study.get_trials(states=pt.STARTED)) < 3:
-            study.optimize(lambda t: t.suggest_float("x", 0, 1), callbacks=[MaxTrialsCallback(3, states=pt.STARTED)])
+        if not check_first or len(study.get_trials(states=pt.COUNTED)) < 3:
+            study.optimize(lambda t: t.suggest_float("x", 0, 1), callbacks=[MaxTrialsCallback(3, states=pt.COUNTED)])
     assert len(optuna.load_study(study_name="s", storage=storage).trials) == trials
 
 
@@ -245,10 +250,98 @@ def test_two_workers_checking_at_the_same_moment_overshoot_by_one():
     study.tell(first, 1.0)
     study.tell(second, 1.0)
     budget = 3
-    go_on = [len(study.get_trials(states=pt.STARTED)) < budget for _worker in range(2)]  # both count 2 trials
+    go_on = [len(study.get_trials(states=pt.COUNTED)) < budget for _worker in range(2)]  # both count 2 trials
     for _ in filter(None, go_on):
         study.ask()
     assert go_on == [True, True] and len(study.trials) == budget + 1
+
+
+def test_a_failed_trial_leaves_its_place_to_a_new_one(tmp_path):
+    """A trial that failed (a killed worker's, marked FAIL) does not count: the study still gets 3 complete trials;
+    a queued (WAITING) trial does not count until a worker takes it."""
+    study = optuna.create_study(study_name="s", storage=open_storage(str(tmp_path / "s.journal")))
+    study.tell(study.ask({"x": optuna.distributions.FloatDistribution(0, 1)}), state=optuna.trial.TrialState.FAIL)
+    study.enqueue_trial({"x": 0.5})
+    assert len(study.get_trials(states=pt.COUNTED)) == 0
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), callbacks=[MaxTrialsCallback(3, states=pt.COUNTED)])
+    assert [t.state.name for t in study.trials] == ["FAIL", "COMPLETE", "COMPLETE", "COMPLETE"]
+    assert study.trials[1].params == {"x": 0.5}  # the queued trial came first
+
+
+# --- a worker caught mid-trial -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mid_trial_store(tmp_path_factory) -> str:
+    """One SQLite store for this section's tests (creating a store takes seconds); its URI."""
+    uri = f"sqlite:///{tmp_path_factory.mktemp('mid-trial') / 'mlflow.db'}"
+    tracking.ensure_store(uri)
+    return uri
+
+
+@pytest.fixture
+def parent_run(mid_trial_store):
+    """A parent run in an experiment of its own, the tracking URI set to its store; the run ends after the test."""
+    mlflow.set_tracking_uri(mid_trial_store)  # what wait_until_mid_trial's client reads (the conftest resets it)
+    client = mlflow.MlflowClient(mid_trial_store)
+    parent = client.create_run(client.create_experiment(f"mid-trial-{time.monotonic_ns()}"), run_name="parent")
+    yield client, parent
+    client.set_terminated(parent.info.run_id)
+
+
+@pytest.fixture
+def alive():
+    """A process that sleeps until the test ends it."""
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    yield process
+    process.kill()
+    process.wait()
+
+
+def _child(client, parent, **params: str):
+    run = client.create_run(parent.info.experiment_id, tags={"mlflow.parentRunId": parent.info.run_id})
+    for name, value in params.items():
+        client.log_param(run.info.run_id, name, value)
+    return run
+
+
+def test_wait_until_mid_trial_finds_the_running_trial_and_its_child(parent_run, alive):
+    client, parent = parent_run
+    study = optuna.create_study()
+    done = study.ask()
+    study.tell(done, 1.0)
+    running = study.ask()
+    client.set_terminated(_child(client, parent, trial_number=str(done.number)).info.run_id)  # finished: skipped
+    _child(client, parent)  # started, no trial number logged yet: skipped
+    child = _child(client, parent, trial_number=str(running.number))
+    trial, run = wait_until_mid_trial(alive, study, parent.info.run_id, timeout=30)
+    assert (trial.number, trial.state.name) == (running.number, "RUNNING")
+    assert (run.info.run_id, run.info.status) == (child.info.run_id, "RUNNING")
+
+
+def test_wait_until_mid_trial_fails_when_the_worker_exits_first(parent_run):
+    _client, parent = parent_run
+    code = "import sys; print('no such study', file=sys.stderr); sys.exit(2)"
+    for text in (True, False):  # its stderr piped as text or as bytes
+        process = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=text)
+        process.wait()
+        with pytest.raises(WorkerFailed, match=r"exited with code 2 before it was mid-trial:\n    no such study$"):
+            wait_until_mid_trial(process, optuna.create_study(), parent.info.run_id, timeout=30)
+    quiet = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])  # its stderr not piped
+    quiet.wait()
+    with pytest.raises(WorkerFailed, match=r"code 3 before it was mid-trial:\n    \(no stderr\)"):
+        wait_until_mid_trial(quiet, optuna.create_study(), parent.info.run_id, timeout=30)
+
+
+def test_wait_until_mid_trial_gives_up_after_the_timeout(parent_run, alive):
+    client, parent = parent_run
+    study = optuna.create_study(study_name="idle")
+    study.ask()  # running, but its child run never logs the trial's number
+    _child(client, parent)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError, match=re.escape("no trial of study 'idle' was mid-trial within 0.5 s")):
+        wait_until_mid_trial(alive, study, parent.info.run_id, timeout=0.5)
+    assert time.monotonic() - started < 5
 
 
 @pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
