@@ -203,10 +203,15 @@ def run_workers(
     if failed:
         reports = []
         for result in failed:
-            tail = "\n    ".join(result.stderr.strip().splitlines()[-STDERR_TAIL_LINES:]) or "(no stderr)"
+            tail = _stderr_tail(result.stderr)
             reports.append(f"worker {result.index} exited with code {result.returncode}; its stderr ends:\n    {tail}")
         raise WorkerFailed("\n".join(reports))
     return results
+
+
+def _stderr_tail(text: str) -> str:
+    """The last `STDERR_TAIL_LINES` lines of a worker's stderr, indented for an error message."""
+    return "\n    ".join(text.strip().splitlines()[-STDERR_TAIL_LINES:]) or "(no stderr)"
 
 
 def wait_until_mid_trial(
@@ -225,8 +230,7 @@ def wait_until_mid_trial(
     while time.monotonic() < deadline:
         if process.poll() is not None:
             stderr = process.stderr.read() if process.stderr else ""
-            text = stderr.decode(errors="replace") if isinstance(stderr, bytes) else stderr
-            tail = "\n    ".join(text.strip().splitlines()[-STDERR_TAIL_LINES:]) or "(no stderr)"
+            tail = _stderr_tail(stderr.decode(errors="replace") if isinstance(stderr, bytes) else stderr)
             raise WorkerFailed(f"the worker exited with code {process.returncode} before it was mid-trial:\n    {tail}")
         running = {t.number: t for t in study.get_trials(states=(TrialState.RUNNING,))}
         for run in client.search_runs([experiment_id], filter_string=query):
