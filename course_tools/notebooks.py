@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import io
 import re
+import tempfile
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,24 +71,52 @@ def small_budget(path: Path) -> dict[str, Any]:
 
 
 def execute_notebook(
-    source: Path, output: Path, parameters: dict[str, Any] | None = None, *, progress_bar: bool = True
+    source: Path,
+    output: Path,
+    parameters: dict[str, Any] | None = None,
+    *,
+    progress_bar: bool = True,
+    unix_sockets: bool = False,
 ) -> nbformat.NotebookNode:
     """Run a notebook with papermill in the course kernel, from the notebooks folder, writing `output`.
 
-    Raises papermill's `PapermillExecutionError` (the failing cell's error) when a cell fails; the partly
-    executed notebook is still written to `output`.
+    `unix_sockets` talks to the kernel over Unix sockets in a folder of its own instead of TCP ports on loopback.
+    Use it where many kernels start at once in separate processes: each process picks free ports on its own, and
+    two of them can pick the same one, so that one kernel dies with "Address already in use" and papermill waits
+    for it until "Kernel didn't respond". Raises papermill's `PapermillExecutionError` (the failing cell's error)
+    when a cell fails; the partly executed notebook is still written to `output`.
     """
     import papermill  # imported here: slow, and only the runners need it
 
     output.parent.mkdir(parents=True, exist_ok=True)
-    return papermill.execute_notebook(
-        str(source),
-        str(output),
-        parameters=parameters or {},
-        kernel_name=KERNEL_NAME,
-        cwd=str(NOTEBOOKS_DIR),
-        progress_bar=progress_bar,
-    )
+    with tempfile.TemporaryDirectory(prefix="kernel-") as sockets:
+        options = {"kernel_manager_class": _unix_socket_kernel_manager(Path(sockets))} if unix_sockets else {}
+        return papermill.execute_notebook(
+            str(source),
+            str(output),
+            parameters=parameters or {},
+            kernel_name=KERNEL_NAME,
+            cwd=str(NOTEBOOKS_DIR),
+            progress_bar=progress_bar,
+            **options,
+        )
+
+
+def _unix_socket_kernel_manager(folder: Path) -> type:
+    """jupyter_client's kernel manager with the `ipc` transport and its sockets in `folder`."""
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class UnixSocketKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _default_transport(self) -> str:
+            return "ipc"
+
+        @default("ip")
+        def _default_ip(self) -> str:
+            return str(folder / "kernel")
+
+    return UnixSocketKernelManager
 
 
 def startup_seconds(executed: nbformat.NotebookNode, wall_seconds: float) -> float:

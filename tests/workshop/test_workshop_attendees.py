@@ -20,10 +20,12 @@ from tutorial_utils.paths import NOTEBOOKS_DIR
 
 ATTENDEES = 10
 GRID_NOTEBOOK = NOTEBOOKS_DIR / "02_lasso_grid_child_runs.ipynb"
-#: One attendee's notebook execution, in a process of its own (its own login in its environment).
+#: One attendee's notebook execution, in a process of its own (its own login in its environment), its kernel on
+#: Unix sockets: on TCP, two of the ten kernels can pick the same free port, and one of them dies (a CI run failed so).
 EXECUTE = (
     "import json, sys; from pathlib import Path; from course_tools.notebooks import execute_notebook; "
-    "execute_notebook(Path(sys.argv[1]), Path(sys.argv[2]), json.loads(sys.argv[3]), progress_bar=False)"
+    "execute_notebook(Path(sys.argv[1]), Path(sys.argv[2]), json.loads(sys.argv[3]), progress_bar=False, "
+    "unix_sockets=True)"
 )
 
 
