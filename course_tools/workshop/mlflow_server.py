@@ -16,6 +16,8 @@ from pathlib import Path
 
 from course_tools.workshop.network import LOOPBACK, free_port
 
+#: Leads the server's PYTHONPATH: its `sitecustomize` turns Nagle's algorithm off in uvicorn's workers (see there).
+SERVER_SITE = Path(__file__).resolve().parent / "server_site"
 READY_TIMEOUT = 240.0  # about 10 s on an idle 2-core machine; 4 workers took 50-91 s at a load average of 12-50
 
 
@@ -86,6 +88,12 @@ def wait_until_up(server: RunningServer, timeout: float = READY_TIMEOUT) -> None
             time.sleep(0.5)
 
 
+def server_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """`env`, with `SERVER_SITE` first on its PYTHONPATH."""
+    path = [str(SERVER_SITE), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+    return {**env, "PYTHONPATH": os.pathsep.join(path)}
+
+
 def launch(
     backend_uri: str,
     data_dir: Path,
@@ -111,7 +119,7 @@ def launch(
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=data_dir,
-            env=dict(os.environ if env is None else env),
+            env=server_environment(os.environ if env is None else env),
             start_new_session=True,
         )
     server = RunningServer(local_uri(host, port), process, log_path)
