@@ -1,4 +1,5 @@
-"""Command line: `python -m benchmarks {yardstick,overhead,child-runs,scale,parallel,repro,room,all,report}`."""
+"""Command line: `python -m benchmarks {yardstick,overhead,child-runs,scale,parallel,repro,overhead-server,room,all,
+report}`."""
 
 from __future__ import annotations
 
@@ -12,24 +13,30 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from mlflow.tracking import MlflowClient
+
 from benchmarks.child_runs import child_run_cost
-from benchmarks.overhead import measure_overhead
+from benchmarks.overhead import EXPERIMENT, SERVER_VARIANTS, measure_overhead
 from benchmarks.parallel import measure_parallel
 from benchmarks.report import DOC_PATH, write_report
 from benchmarks.repro import measure_repro
 from benchmarks.results import RESULTS_DIR, results_dir, write_result
-from benchmarks.room import measure_room
+from benchmarks.room import fresh_workshop, measure_room, room_attendees
 from benchmarks.scale import measure_query, measure_ui_expand
-from benchmarks.stores import course_postgres, store_under_test
+from benchmarks.stores import activate, course_postgres, store_under_test
 from benchmarks.yardstick import measure_elsewhere
-from course_tools.paths import store_environment
+from course_tools.paths import environment, store_environment
 from course_tools.workshop.postgres import PostgresError, postgres_bin_dir
+from course_tools.workshop.server import build_parser as server_parser
+from tutorial_utils.tracking import experiment_name_for
 
+#: The workshop server's processes as `make server` starts them.
+SERVER_WORKERS: int = server_parser().get_default("workers")
 BENCHMARKS = ["yardstick", "overhead", "child-runs", "scale", "parallel", "repro"]
 #: The benchmarks with PostgreSQL variants, which `--postgres` gives a throw-away cluster of the course's own.
 POSTGRES_BENCHMARKS = {"child-runs", "scale"}
-#: Benchmarks not in `all`: `room` starts workshop servers of its own (PostgreSQL always), and `make bench` runs it.
-SEPARATE = ["room"]
+#: Benchmarks not in `all`: they start workshop servers of their own (PostgreSQL always), and `make bench` runs them.
+SEPARATE = ["overhead-server", "room"]
 #: The room's backends, each with its attendee counts: the workshop server as it ships, then the small-room variant.
 ROOMS = {"postgres": [50], "sqlite": [10, 50]}
 
@@ -43,6 +50,21 @@ def bench_overhead(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     """Item 1, on a fresh embedded store."""
     with store_environment(workdir):
         return measure_overhead(quick=args.quick, repeats=args.repeats or (1 if args.quick else 5))
+
+
+def bench_overhead_server(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """Issue 19 §6: the course's objective on a fresh embedded store and on a fresh workshop server as it ships
+    (PostgreSQL, 4 workers, basic auth), signed in as an attendee, against no tracking."""
+    workdir.chmod(0o755)  # PostgreSQL runs as the postgres user when we are root, and must reach its folder
+    repeats = args.repeats or (1 if args.quick else 5)
+    with fresh_workshop(workdir / "server", "postgres", SERVER_WORKERS) as (workshop, admin_password):
+        (login,) = room_attendees(workshop.server.uri, 1, admin_password)
+        with store_environment(workdir / "embedded"):
+            results = measure_overhead(quick=args.quick, repeats=repeats, variants=SERVER_VARIANTS, server=login)
+        with environment(**login):  # the attendee's experiment on the server: a parent per study, a child per trial
+            uri = login["MLFLOW_TRACKING_URI"]
+            runs = MlflowClient(uri).search_runs([activate(uri, experiment_name_for(EXPERIMENT))], max_results=50_000)
+    return {"backend": "postgres", "workers": SERVER_WORKERS, "server_runs": len(runs), **results}
 
 
 def store_kinds(args: argparse.Namespace, sqlite_kinds: list[str], postgres_kinds: list[str]) -> list[str]:
@@ -110,6 +132,7 @@ RUNNERS: dict[str, Callable[[argparse.Namespace, Path], dict[str, Any]]] = {
     "scale": bench_scale,
     "parallel": bench_parallel,
     "repro": bench_repro,
+    "overhead-server": bench_overhead_server,
     "room": bench_room,
 }
 
@@ -143,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("benchmark", choices=[*BENCHMARKS, *SEPARATE, "all", "report"])
     parser.add_argument("--quick", action="store_true", help="the CI smoke subset, results to build/bench/")
     parser.add_argument(
-        "--repeats", type=int, help="repeats of the overhead and parallel studies (default 5 and 3, quick 1)"
+        "--repeats", type=int, help="repeats of the overhead(-server) and parallel studies (default 5 and 3, quick 1)"
     )
     parser.add_argument("--attendees", type=int, help="room: attendees on each backend (default 50; SQLite 10 and 50)")
     parser.add_argument("--backend", choices=list(ROOMS), help="room: this backend only (default: both)")

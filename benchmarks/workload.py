@@ -15,9 +15,11 @@ from typing import Any
 import mlflow
 import optuna
 from catboost import CatBoostRegressor
+from mlflow.data.pandas_dataset import PandasDataset
 
 from course_tools.notebooks import read_parameters
 from tutorial_utils.data import catboost_features, load_splits, log_price
+from tutorial_utils.datasets import split_datasets
 from tutorial_utils.metrics import rmse
 from tutorial_utils.paths import NOTEBOOKS_DIR
 from tutorial_utils.tuning import catboost_regressor, suggest_catboost_params
@@ -39,13 +41,15 @@ def notebook_knobs(path: Path, overrides: dict[str, Any] | None = None) -> dict[
 
 @dataclass
 class TuningWorkload:
-    """Notebook 04's knobs and its training and validation data; `fit_seconds` collects the time of every fit."""
+    """Notebook 04's knobs, its training and validation data and their MLflow datasets; `fit_seconds` collects the
+    time of every fit."""
 
     knobs: dict[str, Any]
     X_train: Any
     y_train: Any
     X_val: Any
     y_val: Any
+    datasets: dict[str, PandasDataset]
     fit_seconds: list[float] = field(default_factory=list)
 
     def train(self, params: dict[str, Any], iterations: int, thread_count: int | None = None) -> CatBoostRegressor:
@@ -69,11 +73,14 @@ class TuningWorkload:
         return {**suggest_catboost_params(trial), **extra, "sampler_seed": self.knobs["SEED"]}
 
     def tracked_objective(self, trial: optuna.Trial) -> float:
-        """The course's child run per trial, as notebook 04 logs it: one `log_params`, one `log_metrics` call."""
+        """The course's child run per trial, as notebook 04 logs it: its two datasets, one `log_params` call, one
+        `log_metrics` call linked to the validation dataset."""
         with mlflow.start_run(run_name=f"trial-{trial.number:02d}", nested=True):
+            mlflow.log_input(self.datasets["train"], context="training")
+            mlflow.log_input(self.datasets["val"], context="validation")
             mlflow.log_params(self.trial_params(trial))
             value = self.score(trial)  # Optuna hands the trial's values back unchanged
-            mlflow.log_metrics({"val_rmse": value})
+            mlflow.log_metrics({"val_rmse": value}, dataset=self.datasets["val"])
         return value
 
 
@@ -86,4 +93,5 @@ def load_workload(overrides: dict[str, Any] | None = None) -> TuningWorkload:
         log_price(splits.train),
         catboost_features(splits.val),
         log_price(splits.val),
+        split_datasets(splits),
     )

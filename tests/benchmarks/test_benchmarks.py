@@ -18,7 +18,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 import benchmarks.__main__ as cli
 from benchmarks.__main__ import main, store_kinds
 from benchmarks.child_runs import child_run_cost
-from benchmarks.overhead import VARIANTS, measure_overhead, summarise, variant_setup
+from benchmarks.overhead import SERVER_ONLY, SERVER_VARIANTS, VARIANTS, measure_overhead, summarise, variant_setup
 from benchmarks.parallel import measure_parallel, threads_per_worker
 from benchmarks.parallel import summarise as summarise_parallel
 from benchmarks.report import (
@@ -296,15 +296,38 @@ def test_summarise_ratios_and_logging_beyond_the_baseline():
     assert summary["course"]["ratio_to_none"] == pytest.approx(12 / 11)
     assert summary["course"]["logging_ms_per_trial"] == pytest.approx(20.0)
     assert summary["course"]["logging_share"] == pytest.approx(20 * 50 / 1000 / 12)
+    # each repeat against the baseline's median (2 ms): 20 ms in both, a share of its own wall each
+    assert summary["course"]["logging_ms_range"] == pytest.approx([20.0, 20.0])
+    assert summary["course"]["logging_share_range"] == pytest.approx([20 * 50 / 1000 / 13, 20 * 50 / 1000 / 11])
     with pytest.raises(ValueError, match="'none' variant"):
         summarise({"course": samples["course"]}, n_trials=50)
 
 
 def test_overhead_refuses_bad_variant_and_repeats():
+    workload = load_workload({"TUNING_ITERATIONS": 1})
     with pytest.raises(ValueError, match="unknown variant 'other'"):
-        variant_setup("other", load_workload({"TUNING_ITERATIONS": 1}))
+        variant_setup("other", workload)
+    with pytest.raises(ValueError, match="'server' variant needs an attendee's login"):
+        variant_setup("server", workload)
     with pytest.raises(ValueError, match="repeats must be at least 1"):
         measure_overhead(quick=True, repeats=0)
+    with pytest.raises(ValueError, match="must start with 'none'"):
+        measure_overhead(quick=True, repeats=1, variants=["course", "none"])
+
+
+def test_quick_overhead_on_the_workshop_server_logs_every_trial_there(tmp_path):
+    assert main(["overhead-server", "--quick", "--out", str(tmp_path)]) == 0
+    document = read_results(tmp_path)["overhead-server"]
+    results = document["results"]
+    assert document["command"] == "python -m benchmarks overhead-server --quick"
+    assert (results["backend"], results["workers"], results["n_trials"]) == ("postgres", 4, 3)
+    assert list(results["variants"]) == SERVER_VARIANTS
+    best_values = {sample["best_value"] for runs in results["samples"].values() for sample in runs}
+    assert len(best_values) == 1  # where the runs go changes nothing about the study
+    for name, variant in results["variants"].items():
+        low, high = variant["logging_share_range"]
+        assert low <= variant["logging_share"] <= high < 1, name
+    assert results["server_runs"] == len(SERVER_ONLY) * (1 + 3)  # a parent and 3 children per server variant
 
 
 def test_fingerprint_is_canonical():
