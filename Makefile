@@ -71,9 +71,10 @@ screenshots: $(STAMP) ## the pictures of the MLflow UI in docs/images: notebooks
 export: $(STAMP) ## every run of the store in force (MLFLOW_TRACKING_URI, else local) to CSV files in build/export/
 	$(PY) -m course_tools export
 
-bench: $(STAMP) ## the benchmarks, on a quiet machine (about 2 h): JSON in benchmarks/results, docs/benchmarks.md
+bench: $(STAMP) ## the benchmarks, on a quiet machine (hours; overhead-server alone 36 min): JSON in benchmarks/results, docs/benchmarks.md
 	$(PY) -m course_tools timings --repeats $(REPEATS)
 	$(PY) -m benchmarks all --postgres
+	$(PY) -m benchmarks overhead-server
 	$(PY) -m benchmarks room
 	$(PY) -m benchmarks report
 

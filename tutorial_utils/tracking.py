@@ -39,6 +39,9 @@ QUIET_ENV = {
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "3",
     "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0",
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "4",
+    # Off, as the course runs offline: MLflow's telemetry thread, failing to reach its server, removes a variable
+    # from os.environ while a tracking call may be copying it, which then fails with a KeyError (once in a room of 50).
+    "MLFLOW_DISABLE_TELEMETRY": "true",
 }
 SERVER_CHECK_SECONDS = 5.0
 USERNAME_ENV = "MLFLOW_TRACKING_USERNAME"
