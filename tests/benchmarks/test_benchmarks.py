@@ -24,6 +24,7 @@ from benchmarks.parallel import summarise as summarise_parallel
 from benchmarks.report import (
     MISSING,
     fit_noise,
+    overhead_server_section,
     parallel_section,
     render_report,
     room_section,
@@ -141,7 +142,7 @@ def test_render_report_tables_provenance_and_missing_sections():
     assert "| `embedded-sqlite` | 200 | 21.0 | 30.0 |" in text
     assert "Measured with `python -m benchmarks child-runs` on 2026-01-02. " in text
     assert "Machine: CPU X, 2 cores, mlflow 3.17.2, optuna 5.0.0." in text
-    assert text.count(MISSING) == 6  # yardstick, overhead, scale, parallel, repro, room not measured
+    assert text.count(MISSING) == 7  # yardstick, overhead, overhead-server, scale, parallel, repro, room not measured
     assert f"## 3. Course wall time\n\n{timings}\n\nGoals" in text and f"## 5. Parallel tuning\n\n{MISSING}" in text
     assert "the full budget under 360 s: met (350 s); the small budget under 90 s: missed (95 s)." in text
 
@@ -301,6 +302,38 @@ def test_summarise_ratios_and_logging_beyond_the_baseline():
     assert summary["course"]["logging_share_range"] == pytest.approx([20 * 50 / 1000 / 13, 20 * 50 / 1000 / 11])
     with pytest.raises(ValueError, match="'none' variant"):
         summarise({"course": samples["course"]}, n_trials=50)
+
+
+def test_overhead_server_section_gives_each_share_with_its_range_and_verdict():
+    def variant(wall: float, ms: float, share: float) -> dict:
+        return {
+            "median_wall_s": wall,
+            "logging_ms_per_trial": ms,
+            "logging_ms_range": [ms - 1, ms + 1],
+            "logging_share": share,
+            "logging_share_range": [share - 0.001, share + 0.001],
+            "repeats": 5,
+        }
+
+    results = {
+        "workers": 4,
+        "n_trials": 50,
+        "tuning_iterations": 300,
+        "seed": 42,
+        "server_runs": 510,
+        "variants": {
+            "none": variant(100.0, 0.0, 0.0),
+            "course": variant(101.0, 30.0, 0.015),
+            "server": variant(105.0, 100.0, 0.048),
+            "server_batched": variant(103.0, 36.0, 0.0175),
+        },
+    }
+    text = overhead_server_section(results)
+    assert "| `server` | 105.0 | 100.0 (99.0 to 101.0) | 4.80% (4.70 to 4.90%) |" in text
+    assert "PostgreSQL, 4 workers" in text and "held 510 runs" in text
+    assert "on the server: 4.80% of the study's wall time, over the 2% bound" in text
+    assert "embedded store 1.50% (section 1's goal, under 1%: not met)" in text
+    assert "saves 64 ms per trial, to 1.75%: under the bound." in text
 
 
 def test_overhead_refuses_bad_variant_and_repeats():
