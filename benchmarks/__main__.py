@@ -27,11 +27,9 @@ from benchmarks.stores import activate, course_postgres, store_under_test
 from benchmarks.yardstick import measure_elsewhere
 from course_tools.paths import environment, store_environment
 from course_tools.workshop.postgres import PostgresError, postgres_bin_dir
-from course_tools.workshop.server import build_parser as server_parser
+from course_tools.workshop.server import WORKERS
 from tutorial_utils.tracking import experiment_name_for
 
-#: The workshop server's processes as `make server` starts them.
-SERVER_WORKERS: int = server_parser().get_default("workers")
 BENCHMARKS = ["yardstick", "overhead", "child-runs", "scale", "parallel", "repro"]
 #: The benchmarks with PostgreSQL variants, which `--postgres` gives a throw-away cluster of the course's own.
 POSTGRES_BENCHMARKS = {"child-runs", "scale"}
@@ -57,14 +55,14 @@ def bench_overhead_server(args: argparse.Namespace, workdir: Path) -> dict[str, 
     (PostgreSQL, 4 workers, basic auth), signed in as an attendee, against no tracking."""
     workdir.chmod(0o755)  # PostgreSQL runs as the postgres user when we are root, and must reach its folder
     repeats = args.repeats or (1 if args.quick else 5)
-    with fresh_workshop(workdir / "server", "postgres", SERVER_WORKERS) as (workshop, admin_password):
+    with fresh_workshop(workdir / "server") as (workshop, admin_password):
         (login,) = room_attendees(workshop.server.uri, 1, admin_password)
         with store_environment(workdir / "embedded"):
             results = measure_overhead(quick=args.quick, repeats=repeats, variants=SERVER_VARIANTS, server=login)
         with environment(**login):  # the attendee's experiment on the server: a parent per study, a child per trial
             uri = login["MLFLOW_TRACKING_URI"]
             runs = MlflowClient(uri).search_runs([activate(uri, experiment_name_for(EXPERIMENT))], max_results=50_000)
-    return {"backend": "postgres", "workers": SERVER_WORKERS, "server_runs": len(runs), **results}
+    return {"backend": "postgres", "workers": WORKERS, "server_runs": len(runs), **results}
 
 
 def store_kinds(args: argparse.Namespace, sqlite_kinds: list[str], postgres_kinds: list[str]) -> list[str]:

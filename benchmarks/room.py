@@ -33,7 +33,7 @@ from sklearn.linear_model import Lasso
 from benchmarks.stats import median, percentile
 from course_tools.workshop.network import free_port
 from course_tools.workshop.roster import ADMIN_USERNAME, named_attendees, signed_in
-from course_tools.workshop.server import ADMIN_PASSWORD_ENV, SECRET_KEY_ENV, Workshop, running_workshop
+from course_tools.workshop.server import ADMIN_PASSWORD_ENV, SECRET_KEY_ENV, WORKERS, Workshop, running_workshop
 from tutorial_utils.tracking import QUIET_ENV, experiment_name_for, get_or_create_experiment, quiet_mlflow
 
 ROOM_EXPERIMENT = "room-benchmark"
@@ -296,7 +296,7 @@ def room_attendees(tracking_uri: str, count: int, admin_password: str) -> list[d
 
 
 @contextmanager
-def fresh_workshop(data_dir: Path, backend: str = "postgres", workers: int = 4) -> Iterator[tuple[Workshop, str]]:
+def fresh_workshop(data_dir: Path, backend: str = "postgres", workers: int = WORKERS) -> Iterator[tuple[Workshop, str]]:
     """A fresh workshop server as `make server` runs it (`backend`, `workers`, basic auth, new secrets) in
     `data_dir`, on a free port: the running workshop and its admin password."""
     admin_password = secrets.token_urlsafe(18)
@@ -305,7 +305,7 @@ def fresh_workshop(data_dir: Path, backend: str = "postgres", workers: int = 4) 
         yield workshop, admin_password
 
 
-def measure_room(data_dir: Path, backend: str, count: int, workers: int = 4) -> dict[str, Any]:
+def measure_room(data_dir: Path, backend: str, count: int, workers: int = WORKERS) -> dict[str, Any]:
     """A fresh workshop server (`backend`, `workers`) in `data_dir` with `count` attendees on it: `fill_room`'s
     report, watching the server's processes (and PostgreSQL's, on the course's own cluster)."""
     with fresh_workshop(data_dir, backend, workers) as (workshop, admin_password):

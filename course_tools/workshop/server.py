@@ -51,6 +51,10 @@ OPTUNA_URL_FILE = "optuna_storage_url"
 WILDCARD_HOSTS = ("0.0.0.0", "::")
 
 
+#: The server processes `make server` starts (`--workers`' default): each has its own 60-second password cache.
+WORKERS = 4
+
+
 class WorkshopConfigError(ValueError):
     """The server cannot start as configured (a missing or weak secret, a bad option)."""
 
@@ -250,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres", help="the tracking store")
     parser.add_argument("--host", default=DEFAULT_HOST, help="interface to listen on (0.0.0.0: every interface)")
     parser.add_argument("--port", type=int, default=5000)
-    parser.add_argument("--workers", type=int, default=4, help="server processes (1 starts fastest)")
+    parser.add_argument("--workers", type=int, default=WORKERS, help="server processes (1 starts fastest)")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="artifacts, log, own PostgreSQL")
     parser.add_argument(
         "--database-uri",

@@ -12,11 +12,8 @@ from pathlib import Path
 import pytest
 
 from course_tools.workshop.network import free_port
-from course_tools.workshop.server import ADMIN_PASSWORD_ENV, SECRET_KEY_ENV, build_parser, running_workshop
+from course_tools.workshop.server import ADMIN_PASSWORD_ENV, SECRET_KEY_ENV, WORKERS, running_workshop
 from workshop_support import postgres_reachable_dir, simulated_attendees
-
-#: The server processes `make server` starts (`python -m course_tools.workshop.server`'s default)
-WORKERS: int = build_parser().get_default("workers")
 
 
 @dataclass(frozen=True)
