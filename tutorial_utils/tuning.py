@@ -142,24 +142,31 @@ def optuna_figure(plot: Callable[..., Axes | np.ndarray], *args: Any, **kwargs: 
 
 
 def plot_validation_curve(
-    evals: Mapping[str, Mapping[str, Sequence[float]]], best_iteration: int, *, metric: str = "RMSE"
+    evals: Mapping[str, Mapping[str, Sequence[float]]],
+    best_iteration: int,
+    *,
+    metric: str = "RMSE",
+    first_tree: int = 0,
 ) -> Figure:
     """Training and validation loss per tree (CatBoost's `get_evals_result()`), with the best iteration marked.
 
-    Raises KeyError when `evals` lacks the `learn` or `validation` curve of `metric`, and ValueError when
-    `best_iteration` is not an index of the validation curve.
+    `first_tree` is the index of the first tree the curves record: a model fitted on from an `init_model` records
+    its new trees only. `best_iteration` counts trees over the whole model. The loss axis is logarithmic for a
+    curve from the first tree, whose early errors would flatten the rest. Raises KeyError when `evals` lacks the
+    `learn` or `validation` curve of `metric`, and ValueError when `best_iteration` is not a recorded tree.
     """
     try:
         learn, validation = np.asarray(evals["learn"][metric]), np.asarray(evals["validation"][metric])
     except KeyError:
         raise KeyError(f"evals needs 'learn' and 'validation' curves of {metric!r}, got {dict(evals)!r:.200}") from None
-    if not 0 <= best_iteration < len(validation):
-        raise ValueError(f"best_iteration {best_iteration} is outside the {len(validation)} recorded iterations")
+    trees = first_tree + np.arange(len(validation))
+    if not first_tree <= best_iteration < first_tree + len(validation):
+        raise ValueError(f"best_iteration {best_iteration} is outside the recorded trees {first_tree} to {trees[-1]}")
     fig = Figure(figsize=(8, 4), layout="constrained")
     ax = fig.subplots()
-    ax.plot(np.arange(len(learn)), learn, label="training split", color="tab:blue")
-    ax.plot(np.arange(len(validation)), validation, label="validation split", color="tab:orange")
-    best = validation[best_iteration]
+    ax.plot(first_tree + np.arange(len(learn)), learn, label="training split", color="tab:blue")
+    ax.plot(trees, validation, label="validation split", color="tab:orange")
+    best = validation[best_iteration - first_tree]
     ax.axvline(best_iteration, color="black", linestyle="--", linewidth=1)
     ax.annotate(
         f"best: {best_iteration + 1} trees, {metric} {best:.4f}",
@@ -168,7 +175,9 @@ def plot_validation_curve(
         textcoords="axes fraction",
         arrowprops={"arrowstyle": "->"},
     )
-    ax.set_yscale("log")  # the first trees' large errors would otherwise flatten the part that matters
-    ax.set(xlabel="trees", ylabel=f"{metric} of log(price), log scale", title="Early stopping picks the tree count")
+    scale = "log" if first_tree == 0 else "linear"
+    ax.set_yscale(scale)
+    ylabel = f"{metric} of log(price)" + (", log scale" if scale == "log" else "")
+    ax.set(xlabel="trees", ylabel=ylabel, title="Early stopping picks the tree count")
     ax.legend(loc="upper right")
     return fig

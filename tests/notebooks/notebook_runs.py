@@ -63,10 +63,12 @@ class NotebookRun:
         assert headline is not None, f"{self.path.name} names no headline in its metadata"
         return read_headline(headline, self.client, self.parameters["EXPERIMENT_NAME"], since_ms=0)
 
-    def history(self, run_id: str, key: str) -> list[float]:
-        """A stepped metric's values in step order; AssertionError unless its steps are 0, 1, 2, ..."""
+    def history(self, run_id: str, key: str, first_step: int = 0) -> list[float]:
+        """A stepped metric's values in step order; AssertionError unless its steps are first_step, first_step + 1,
+        ..."""
         history = sorted(self.client.get_metric_history(run_id, key), key=lambda m: m.step)
-        assert [m.step for m in history] == list(range(len(history))), f"{key} is not logged once per step"
+        steps = list(range(first_step, first_step + len(history)))
+        assert [m.step for m in history] == steps, f"{key} is not logged once per step from {first_step}"
         return [m.value for m in history]
 
     def runs(self, experiment_name: str | None = None) -> list[Run]:

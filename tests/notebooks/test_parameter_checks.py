@@ -46,6 +46,7 @@ BAD_VALUES = {
         ("N_TRIALS", "ten", "N_TRIALS must be a whole number at least 2; got 'ten'"),
         ("TUNING_ITERATIONS", -300, "TUNING_ITERATIONS must be a whole number at least 1; got -300"),
         ("EARLY_STOPPING_ROUNDS", True, "EARLY_STOPPING_ROUNDS must be a whole number at least 1; got True"),
+        ("MAX_ITERATIONS", 300, "MAX_ITERATIONS must be a whole number at least 301; got 300"),  # no new trees
     ],
     "05_signatures_and_artifacts": [
         ("ALPHA", 0, "ALPHA must be a number above 0; got 0"),

@@ -95,7 +95,17 @@ def test_validation_curve_needs_both_curves():
         plot_validation_curve(_evals(), best_iteration=0, metric="MAE")
 
 
-@pytest.mark.parametrize("best_iteration", [-1, 20])
-def test_validation_curve_refuses_an_iteration_outside_the_curve(best_iteration):
+def test_validation_curve_from_a_later_tree_counts_trees_over_the_whole_model():
+    fig = plot_validation_curve(_evals(), best_iteration=309, first_tree=300)
+    (ax,) = fig.axes
+    assert list(ax.lines[1].get_xdata()[[0, -1]]) == [300, 319]  # the validation curve, at its trees' indexes
+    assert ax.lines[2].get_xdata()[0] == 309
+    assert "310 trees" in ax.texts[0].get_text()
+    assert ax.texts[0].xy[1] == _evals()["validation"]["RMSE"][9]
+    assert ax.get_yscale() == "linear" and plot_validation_curve(_evals(), 9).axes[0].get_yscale() == "log"
+
+
+@pytest.mark.parametrize(("best_iteration", "first_tree"), [(-1, 0), (20, 0), (299, 300), (320, 300)])
+def test_validation_curve_refuses_an_iteration_outside_the_curve(best_iteration, first_tree):
     with pytest.raises(ValueError, match="outside"):
-        plot_validation_curve(_evals(20), best_iteration=best_iteration)
+        plot_validation_curve(_evals(20), best_iteration=best_iteration, first_tree=first_tree)

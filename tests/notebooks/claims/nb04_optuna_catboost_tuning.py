@@ -40,10 +40,11 @@ def _check_study_record(run: NotebookRun, parent: Run, children: list[Run]) -> N
     assert list(trials["trial"]) == list(range(params["N_TRIALS"]))
     values = [c.data.metrics["val_rmse"] for c in children]
     assert run.history(parent.info.run_id, "best_val_rmse") == running_best(values)
-    curve = run.history(parent.info.run_id, "curve_val_rmse")
+    first = params["TUNING_ITERATIONS"]  # the curves record the chosen finalist's new trees, from its trial's on
+    curve = run.history(parent.info.run_id, "curve_val_rmse", first_step=first)
     best_iteration = int(parent.data.metrics["best_iteration"])
-    assert len(run.history(parent.info.run_id, "curve_learn_rmse")) == len(curve) > best_iteration
-    assert curve.index(min(curve)) == best_iteration
+    assert len(run.history(parent.info.run_id, "curve_learn_rmse", first_step=first)) == len(curve)
+    assert first + curve.index(min(curve)) == best_iteration
 
 
 def _check_tuning_parent(run: NotebookRun, runs: list[Run], parent: Run) -> list[Run]:
@@ -85,7 +86,7 @@ def _check_tuning_parent(run: NotebookRun, runs: list[Run], parent: Run) -> list
 
 
 def _check_finalists(run: NotebookRun, runs: list[Run], parent: Run, trials: list[Run]) -> None:
-    """The FINALISTS best trials, refitted with early stopping as `finalist-NN` children; the parent's best params,
+    """The FINALISTS best trials, trained on with early stopping as `finalist-NN` children; the parent's best params,
     chosen trial and tree count are those of the finalist with the lowest early-stopped val_rmse."""
     params = run.parameters
     finalists = _children(runs, parent, "finalist-")
@@ -96,7 +97,8 @@ def _check_finalists(run: NotebookRun, runs: list[Run], parent: Run, trials: lis
     for finalist in finalists:
         assert finalist.info.status == "FINISHED"
         assert finalist.data.params["iterations"] == str(params["MAX_ITERATIONS"])
-        assert 0 < finalist.data.metrics["best_iteration"] < params["MAX_ITERATIONS"]
+        assert finalist.data.params["init_trees"] == str(params["TUNING_ITERATIONS"])  # grown from its trial's model
+        assert params["TUNING_ITERATIONS"] <= finalist.data.metrics["best_iteration"] < params["MAX_ITERATIONS"]
         assert input_contexts(finalist) == {"training", "validation"}
     chosen = min(finalists, key=lambda f: f.data.metrics["val_rmse"])
     assert parent.data.params["chosen_trial"] == chosen.data.params["trial_number"]
