@@ -138,6 +138,7 @@ def _run_attendees(
 ) -> tuple[list[AttendeeLog], dict[str, dict[str, float]]]:
     """Every attendee in its own process, released together by a barrier; their logs (a crashed one's errors), and
     the `process_usage` of the `watch` trees from the barrier until the last log came back."""
+    quiet_mlflow()  # before the forkserver starts and imports MLflow: telemetry off, which races in 50 processes
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
     barrier, results = context.Barrier(len(attendees) + 1), context.Queue()

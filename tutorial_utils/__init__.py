@@ -24,8 +24,10 @@ from tutorial_utils.model_requirements import model_requirements
 from tutorial_utils.plots import plot_data_tour, plot_predictions
 from tutorial_utils.tracking import (
     ExperimentNotYours,
+    ModelNotYours,
     TrackingLoginRejected,
     TrackingServerUnavailable,
+    check_can_register,
     connection_check,
     setup_tracking,
 )
@@ -36,10 +38,12 @@ __all__ = [
     "TARGET",
     "DataFileError",
     "ExperimentNotYours",
+    "ModelNotYours",
     "Splits",
     "TrackingLoginRejected",
     "TrackingServerUnavailable",
     "catboost_features",
+    "check_can_register",
     "check_environment",
     "clean_diamonds",
     "connection_check",

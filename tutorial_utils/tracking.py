@@ -75,6 +75,11 @@ class ExperimentNotYours(PermissionError):
     """Another user created the attendee's experiment first: the server lets the attendee read it, not log to it."""
 
 
+class ModelNotYours(PermissionError):
+    """Another user created the attendee's registered model first: the server lets the attendee read it, not add
+    versions or move its aliases."""
+
+
 def quiet_mlflow() -> None:
     """Apply `QUIET_ENV` (without overriding the environment) and set MLflow's loggers to `MLFLOW_LOGGING_LEVEL`."""
     for name, value in QUIET_ENV.items():
@@ -219,22 +224,45 @@ def _check_login(uri: str) -> str | None:
     return None if current is None else current["user"]["username"]
 
 
+def _may_write(uri: str, username: str, resource_type: str, resource_id: str) -> bool:
+    """Whether `username` may write to a resource (an experiment, a registered model): EDIT or MANAGE on it, or an
+    admin; True on a server without per-user permissions."""
+    query = urllib.parse.urlencode({"username": username, "resource_type": resource_type, "resource_id": resource_id})
+    granted = _server_json(uri, f"{PERMISSION_PATH}?{query}")
+    if granted is None or granted["permission"] in CAN_LOG:
+        return True
+    return _server_json(uri, CURRENT_USER_PATH)["user"]["is_admin"]
+
+
 def _check_can_log(uri: str, experiment: Experiment) -> None:
     """Raise `ExperimentNotYours` when the server lets this attendee read `experiment` but not log to it."""
     username = _tracking_username()
-    if username is None:
-        return
-    query = urllib.parse.urlencode(
-        {"username": username, "resource_type": "experiment", "resource_id": experiment.experiment_id}
-    )
-    granted = _server_json(uri, f"{PERMISSION_PATH}?{query}")
-    if granted is None or granted["permission"] in CAN_LOG or _server_json(uri, CURRENT_USER_PATH)["user"]["is_admin"]:
+    if username is None or _may_write(uri, username, "experiment", experiment.experiment_id):
         return
     other_name = f"{experiment.name.removeprefix(f'{username}/')}-2"
     raise ExperimentNotYours(
         f"The experiment {experiment.name!r} on the tracking server at {uri} belongs to another user, who created it "
         f"before you did, so you may read it but not log to it: ask the instructor to give it to you (MANAGE), "
         f"or track under another name, for example `tu.setup_tracking({other_name!r})`."
+    )
+
+
+def check_can_register(model_name: str) -> None:
+    """On a shared server with logins, raise `ModelNotYours` when the registered model `model_name` exists and this
+    attendee may read it but not register versions in it (someone else created it first). A name that does not
+    exist yet passes: whoever creates it gets MANAGE on it. Nothing to check on a local store."""
+    uri, username = tracking_uri(), _tracking_username()
+    if username is None or not uri.startswith(("http://", "https://")):
+        return
+    if not MlflowClient(uri).search_registered_models(filter_string=f"name = '{model_name}'"):
+        return
+    if _may_write(uri, username, "registered_model", model_name):
+        return
+    raise ModelNotYours(
+        f"The registered model {model_name!r} on the tracking server at {uri} belongs to another user, who created "
+        f"it before you did, so you may read it but not register versions in it: ask the instructor to give it to "
+        f"you (MANAGE), or set REGISTERED_MODEL to another name in the parameters cell, for example "
+        f"{model_name.removeprefix(f'{username}.') + '-2'!r}."
     )
 
 

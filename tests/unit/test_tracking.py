@@ -39,6 +39,13 @@ def test_local_store_is_created_with_experiment_and_artifacts_beside_it(fresh_st
     assert str(fresh_store) not in output
 
 
+def test_registering_needs_no_check_on_a_local_store(fresh_store, monkeypatch):
+    monkeypatch.setenv(tracking.USERNAME_ENV, "ann")  # a username alone, without a server, asks nothing
+    tracking.setup_tracking("course-test", verbose=False)
+    MlflowClient().create_registered_model("ann.diamonds-price")
+    assert tracking.check_can_register("ann.diamonds-price") is None
+
+
 def test_setup_is_idempotent(fresh_store):
     first = tracking.setup_tracking("course-test", verbose=False)
     again = tracking.setup_tracking("course-test", verbose=False)

@@ -1,9 +1,10 @@
-"""When the network or the server misbehaves: a server that stops answering mid-notebook, a restart, a private CA.
+"""When the network or the server misbehaves: a server that stops answering mid-notebook, a network that drops its
+packets, a restart, a private CA.
 
-With the course's HTTP settings (`tracking.QUIET_ENV`), a tracking call to a server that stopped answering fails
-after about 18 s, naming the server, and a restart of a few seconds (connections refused meanwhile) goes unnoticed:
-an nginx in front of the server restarts, as `mlflow server` itself needs 10 s or more to start.
-Behind an HTTPS proxy (Debian's nginx) whose certificate a throwaway CA signed, notebook 02 runs when
+With the course's HTTP settings (`tracking.QUIET_ENV`), a tracking call to a server that stopped answering, or whose
+packets are dropped, fails after about 18 s, naming the server, and a restart of a few seconds (connections refused
+meanwhile) goes unnoticed: an nginx in front of the server restarts, as `mlflow server` itself needs 10 s or more to
+start. Behind an HTTPS proxy (Debian's nginx) whose certificate a throwaway CA signed, notebook 02 runs when
 REQUESTS_CA_BUNDLE names that CA, and stops at its tracking cell with one sentence naming the variable when not.
 """
 
@@ -12,7 +13,9 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import os
+import select
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -194,6 +197,74 @@ def test_a_server_that_stops_answering_costs_a_call_about_18_seconds(server, tra
     assert 15 < seconds < 24, "three attempts of 4 s and one pause of 6 s"
     assert server.uri in str(caught.value)
     mlflow.end_run()
+    assert MlflowClient(server.uri).get_run(run.info.run_id).info.status == "FINISHED"
+
+
+class DroppingRelay:
+    """A TCP relay on loopback to the server at `upstream` (host, port) that can start dropping everything.
+
+    After `drop()`, the open connections carry nothing more either way, and new ones are never set up: the
+    listener's accept queue is full, and Linux then drops each SYN that reaches it, as a firewall that drops packets
+    would. The client's requests then time out whether it reuses a kept-alive connection or opens a new one.
+    """
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream, self.dropping, self.held = upstream, threading.Event(), []
+        self.listener = socket.create_server((LOOPBACK, 0))
+        self.port = self.listener.getsockname()[1]
+        self.accepting = threading.Thread(target=self._accept, daemon=True)
+        self.accepting.start()
+
+    def _accept(self) -> None:
+        while not self.dropping.is_set():
+            if select.select([self.listener], [], [], 0.05)[0]:
+                client, _ = self.listener.accept()
+                upstream = socket.create_connection(self.upstream)
+                self.held += [client, upstream]
+                for source, target in ((client, upstream), (upstream, client)):
+                    threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        while not self.dropping.is_set():
+            if select.select([source], [], [], 0.05)[0] and not self.dropping.is_set():
+                data = source.recv(65536)
+                if not data:
+                    return
+                target.sendall(data)
+
+    def drop(self) -> None:
+        """From now on nothing gets through."""
+        self.dropping.set()
+        self.accepting.join()
+        self.listener.listen(0)  # a queue of one, filled at once
+        self.held.append(socket.create_connection((LOOPBACK, self.port)))
+
+    def close(self) -> None:
+        self.dropping.set()
+        for sock in [*self.held, self.listener]:
+            sock.close()
+
+
+def test_a_network_that_drops_the_packets_costs_a_call_about_18_seconds(server, tracking_to):
+    host, port = server.uri.removeprefix("http://").split(":")
+    relay = DroppingRelay((host, int(port)))
+    try:
+        tracking_to(f"http://{LOOPBACK}:{relay.port}")
+        run = mlflow.start_run()  # through the relay, on a connection the client keeps alive
+        relay.drop()
+        start = time.monotonic()
+        with pytest.raises(MlflowException) as caught:
+            mlflow.log_metric("rmse", 1.0)
+        seconds = time.monotonic() - start
+        with pytest.raises(TimeoutError):  # a new connection to the relay is not set up: its SYN is dropped
+            socket.create_connection((LOOPBACK, relay.port), timeout=1).close()
+    finally:
+        relay.close()
+    print(f"\ndropped packets: the call failed after {seconds:.1f} s")
+    assert 15 < seconds < 24, "three attempts of 4 s and one pause of 6 s"
+    assert f"{LOOPBACK}:{relay.port}" in str(caught.value)
+    mlflow.set_tracking_uri(server.uri)
+    mlflow.end_run()  # on the server itself: the run was not lost, only unreachable
     assert MlflowClient(server.uri).get_run(run.info.run_id).info.status == "FINISHED"
 
 

@@ -70,3 +70,23 @@ def test_each_attendee_registers_under_their_own_name(workshop_server, ann_and_b
     assert {alias: str(version) for alias, version in aliases.items()} == {"champion": first}
     with pytest.raises(MlflowException, match="Names cannot contain '/' or ':'"):
         client.create_registered_model("registry.ben/diamonds-price")
+
+
+def test_a_registered_model_someone_else_created_first_gives_one_clear_sentence(workshop_server, monkeypatch):
+    squatter, cid = roster.create_attendees(
+        workshop_server.uri, listed("Model Sam", "Model Cid"), workshop_server.admin_password
+    )
+    _become(monkeypatch, squatter.env(workshop_server.uri))
+    client = MlflowClient(workshop_server.uri)
+    client.create_registered_model("model.cid.private-model")  # not one the roster reserves for Cid
+    _become(monkeypatch, cid.env(workshop_server.uri))
+    with pytest.raises(MlflowException, match="403"):  # what MLflow alone would tell Cid
+        client.update_registered_model("model.cid.private-model", description="mine?")
+    with pytest.raises(tracking.ModelNotYours) as refused:
+        tracking.check_can_register(registered_model_name("private-model"))
+    message = str(refused.value)
+    assert message.startswith("The registered model 'model.cid.private-model' on the tracking server at")
+    assert "belongs to another user" in message and "for example 'private-model-2'" in message
+    assert message.count(". ") == 0 and "\n" not in message
+    tracking.check_can_register(registered_model_name("private-model-2"))  # a name nobody took yet
+    tracking.check_can_register(registered_model_name("diamonds-price"))  # the roster's, Cid's to manage
