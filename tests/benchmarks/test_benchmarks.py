@@ -334,6 +334,7 @@ def test_overhead_server_section_gives_each_share_with_its_range_and_verdict():
     assert "on the server: 4.80% of the study's wall time, over the 2% bound" in text
     assert "embedded store 1.50% (section 1's goal, under 1%: not met)" in text
     assert "saves 64 ms per trial, to 1.75%: under the bound." in text
+    assert "the price is 64 ms per trial on the server, 3 s of a 50-trial study." in text
 
 
 def test_overhead_refuses_bad_variant_and_repeats():
