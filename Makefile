@@ -16,7 +16,7 @@ HOST ?= 127.0.0.1
 ROSTER ?= attendees.csv
 SERVER_URI ?=
 
-.PHONY: help install course test test-fast lab ui render student timings screenshots export bench lock clean server roster
+.PHONY: help install course test test-fast lab ui render student check timings screenshots export bench lock clean server roster
 
 help: ## list the verbs
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -61,6 +61,9 @@ render: $(STAMP) ## re-execute the notebooks in place (full budget, fresh store,
 
 student: $(STAMP) ## student copies of the notebooks, solutions swapped for empty answer cells, in build/student/
 	$(PY) -m course_tools student
+
+check: $(STAMP) ## your progress: each lesson run or not, each exercise done, not yet or not right (MLFLOW_TRACKING_URI: the server's)
+	$(PY) -m course_tools check
 
 timings: $(STAMP) ## time every notebook at both budgets from a cold kernel; writes docs/timings.md (REPEATS=N: medians)
 	$(PY) -m course_tools timings --repeats $(REPEATS)

@@ -1,7 +1,8 @@
-"""The course's command line: `run` every notebook headlessly, `render` them in place, `student` copies, `timings`,
-`export` the runs, `screenshots` of the UI, `ui`, `kernel`, and the `prerequisites` of `make test`.
+"""The course's command line: `run` every notebook headlessly, `render` them in place, `student` copies, `check` the
+learner's progress, `timings`, `export` the runs, `screenshots` of the UI, `ui`, `kernel`, and the `prerequisites`
+of `make test`.
 
-Usage: python -m course_tools {run,render,student,timings,export,screenshots,ui,kernel,prerequisites} [options]
+Usage: python -m course_tools {run,render,student,check,timings,export,screenshots,ui,kernel,prerequisites} [options]
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 
+from course_tools.check import main as progress_main
 from course_tools.export_runs import export_runs
 from course_tools.kernel import register_kernel
 from course_tools.notebooks import KERNEL_DISPLAY_NAME, KERNEL_NAME, clean_metadata, coalesce_streams
@@ -181,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     student.add_argument("--out", default=str(BUILD_DIR / "student"), help="folder for the student copies")
     student.add_argument("notebooks", nargs="*", help="notebook names or stems (default: all)")
     student.set_defaults(handler=command_student)
+    check = commands.add_parser("check", help="your lessons and exercises, read from the store in force")
+    check.set_defaults(handler=lambda _: progress_main())
     timings = commands.add_parser("timings", help="time every notebook at both budgets, write a Markdown table")
     timings.add_argument("--out", default=str(DOCS_DIR / "timings.md"), help="the Markdown file to write")
     timings.add_argument("--repeats", type=int, default=1, help="executions per budget; the table shows medians")

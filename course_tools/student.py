@@ -1,4 +1,8 @@
-"""Student copies: the course notebooks with every cell tagged `solution` swapped for an empty answer cell."""
+"""Student copies: the course notebooks with every cell tagged `solution` swapped for an empty answer cell.
+
+The check cell after a solution (tagged `check`) stays. When it checks a value (`tu.check_answer("02.2", name)`),
+the answer cell starts that name at None, so that the check says "not yet" until the learner gives an answer.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,10 @@ from course_tools.notebooks import clean_metadata
 
 SOLUTION_TAG = "solution"
 ANSWER_TAG = "answer"
+CHECK_TAG = "check"
 ANSWER_SOURCE = "# Exercise {number}: your answer here"
+ANSWER_NAME = "{name} = None  # your answer: the check below reads it"
+CHECKED_NAME = re.compile(r"check_answer\(\s*\"[\d.]+\",\s*(\w+)\s*\)")
 
 
 def exercise_count(markdown: str) -> int:
@@ -39,13 +46,23 @@ def student_copy(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     student = copy.deepcopy(notebook)
     number = 0
     cells = []
-    for cell in student.cells:
+    for cell, following in zip(student.cells, [*student.cells[1:], None], strict=True):
         if SOLUTION_TAG in cell.metadata.get("tags", []):
             number += 1
-            cell = nbformat.v4.new_code_cell(ANSWER_SOURCE.format(number=number), metadata={"tags": [ANSWER_TAG]})
+            lines = [ANSWER_SOURCE.format(number=number)]
+            checked = CHECKED_NAME.search(following.source) if following and _is_check(following) else None
+            if checked:
+                lines.append(ANSWER_NAME.format(name=checked.group(1)))
+            cell = nbformat.v4.new_code_cell("\n".join(lines), metadata={"tags": [ANSWER_TAG]})
+        elif _is_check(cell):
+            cell.outputs, cell.execution_count = [], None  # its verdict was the solution's
         cells.append(cell)
     student.cells = cells
     return clean_metadata(student)
+
+
+def _is_check(cell: nbformat.NotebookNode) -> bool:
+    return CHECK_TAG in cell.metadata.get("tags", [])
 
 
 def write_student_copies(sources: list[Path], destination: Path) -> list[Path]:

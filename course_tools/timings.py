@@ -12,7 +12,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from course_tools.student import solution_cells
+from course_tools.student import CHECK_TAG, solution_cells
 from tutorial_utils.environment import KEY_PACKAGES
 
 TIMINGS_COMMAND = "make timings"
@@ -85,10 +85,11 @@ MINUTES_PER_EXERCISE = 10
 def work_minutes(notebook: Any, compute_seconds: float) -> int:
     """The estimated minutes a learner needs for a notebook (an `nbformat` node), rounded up to 5: its prose at
     `READING_WORDS_PER_MINUTE`, `MINUTES_PER_CODE_CELL` per lesson cell, `MINUTES_PER_EXERCISE` per exercise
-    (solution cell), and `compute_seconds`."""
+    (solution cell; its check cell is part of it), and `compute_seconds`."""
     solutions = solution_cells(notebook)
     words = sum(len(c.source.split()) for c in notebook.cells if c.cell_type == "markdown")
-    lesson_cells = sum(c.cell_type == "code" for c in notebook.cells) - len(solutions)
+    checks = sum(CHECK_TAG in c.metadata.get("tags", []) for c in notebook.cells)
+    lesson_cells = sum(c.cell_type == "code" for c in notebook.cells) - len(solutions) - checks
     minutes = (
         words / READING_WORDS_PER_MINUTE
         + lesson_cells * MINUTES_PER_CODE_CELL

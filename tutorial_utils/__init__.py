@@ -19,6 +19,7 @@ from tutorial_utils.data import (
     split_diamonds,
 )
 from tutorial_utils.environment import check_environment
+from tutorial_utils.exercises import check_answer, check_exercise
 from tutorial_utils.metrics import dollar_rmse, rmse
 from tutorial_utils.model_requirements import model_requirements
 from tutorial_utils.plots import plot_data_tour, plot_predictions
@@ -43,8 +44,10 @@ __all__ = [
     "TrackingLoginRejected",
     "TrackingServerUnavailable",
     "catboost_features",
+    "check_answer",
     "check_can_register",
     "check_environment",
+    "check_exercise",
     "clean_diamonds",
     "connection_check",
     "dollar_rmse",

@@ -13,6 +13,7 @@ from course_tools.notebooks import KERNEL_NAME, parameters_cell, read_parameters
 from course_tools.paths import notebook_paths
 from course_tools.student import exercise_count, solution_cells
 from course_tools.timings import read_timings, work_minutes
+from tutorial_utils.exercises import ANSWER_CHECKS, exercises
 from tutorial_utils.paths import REPO_ROOT
 
 NOTEBOOKS = notebook_paths()
@@ -42,15 +43,24 @@ def test_name_title_and_opening_cell(notebook):
 
 
 def test_closing_recap_exercises_and_one_tagged_solution_per_exercise(notebook):
-    _, nb = notebook
+    """The recap and the exercises, then each solution, followed by its check cell where the exercise has a check."""
+    path, nb = notebook
     solutions = solution_cells(nb)
-    closing = nb.cells[-len(solutions) - 1]
+    checked = exercises(path.name[:2])
+    end = nb.cells[-len(solutions) * (2 if checked else 1) :]
+    closing = nb.cells[-len(end) - 1]
     assert closing.cell_type == "markdown" and "## Recap" in closing.source and "## Exercises" in closing.source
     assert 2 <= exercise_count(closing.source) <= 4
-    assert nb.cells[-len(solutions) :] == solutions, "the solution cells close the notebook"
     assert len(solutions) == exercise_count(closing.source)
+    assert end[:: 2 if checked else 1] == solutions, "the solution cells (each with its check cell) close the notebook"
     for number, cell in enumerate(solutions, start=1):
         assert cell.cell_type == "code" and cell.source.startswith(f"# Solution {number}")
+    if checked:
+        assert len(checked) == len(solutions), f"every exercise of {path.name} needs a check, or none"
+        for exercise, cell in zip(checked, end[1::2], strict=True):
+            assert "check" in cell.metadata.get("tags", [])
+            assert re.fullmatch(rf'tu\.check_(answer\("{exercise}", \w+\)|exercise\("{exercise}"\))', cell.source)
+            assert (exercise in ANSWER_CHECKS) == ("check_answer" in cell.source)
 
 
 def test_parameters_cell_follows_the_imports_and_documents_every_knob(notebook):

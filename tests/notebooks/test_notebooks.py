@@ -12,6 +12,7 @@ from course_tools.paths import notebook_paths
 from notebook_runs import NotebookRun, run_twice, text_outputs
 from tutorial_utils import load_splits
 from tutorial_utils.datasets import split_datasets
+from tutorial_utils.exercises import DONE, StoreView, exercise_verdict, exercises, lesson_status
 
 MODEL_NAME = re.compile(r"[a-z0-9]+(-[a-z0-9_]+)+")  # says what it is: baseline-lasso, lasso-alpha-0_01
 SPLIT_OF_METRIC = {"val_": "val", "test_": "test"}  # a metric's prefix -> the split it must be measured on
@@ -58,3 +59,13 @@ def test_every_logged_model_carries_its_own_evidence(notebook_run: NotebookRun):
             assert [t.value for t in context if t.key == "mlflow.data.context"], (
                 f"run {run.info.run_name!r} must record {metric.dataset_name} as an input with its context"
             )
+
+
+def test_the_lesson_and_every_checked_exercise_read_done(notebook_run: NotebookRun):
+    """What `make check` says of a notebook executed with its solutions: the lesson has run, every exercise is done."""
+    mlflow.set_tracking_uri(notebook_run.client.tracking_uri)  # the answer checks load models through mlflow.*
+    store = StoreView(notebook_run.client)
+    number = notebook_run.path.name[:2]
+    assert lesson_status(store, number) == DONE
+    verdicts = [exercise_verdict(store, exercise) for exercise in exercises(number)]
+    assert [str(v) for v in verdicts if v.status != DONE] == []

@@ -8,6 +8,7 @@ from course_tools import cli as course
 from course_tools import runner
 from course_tools.student import (
     ANSWER_TAG,
+    CHECK_TAG,
     SOLUTION_TAG,
     exercise_count,
     solution_cells,
@@ -45,6 +46,25 @@ def test_student_copy_swaps_each_solution_for_a_numbered_answer_cell():
     assert [cell.cell_type for cell in student.cells] == [cell.cell_type for cell in original.cells]
     assert student.cells[1].outputs[0].text == "lesson output\n"  # the lesson keeps its outputs
     assert solution_cells(original)  # the source notebook is untouched
+
+
+def test_student_copy_keeps_the_check_cells_and_starts_the_value_they_check_at_none():
+    notebook = _notebook_with_solutions()
+    verdict = nbformat.v4.new_output("stream", text="Exercise 99.1: done.\n")
+    checks = [
+        new_code_cell('tu.check_answer("99.1", doubled)', metadata={"tags": [CHECK_TAG]}, outputs=[verdict]),
+        new_code_cell('tu.check_exercise("99.2")', metadata={"tags": [CHECK_TAG]}),
+    ]
+    notebook.cells = [*notebook.cells[:4], checks[0], *notebook.cells[4:], checks[1]]
+    student = student_copy(notebook)
+    answers = [cell.source for cell in student.cells if ANSWER_TAG in cell.metadata.get("tags", [])]
+    assert answers == [
+        "# Exercise 1: your answer here\ndoubled = None  # your answer: the check below reads it",
+        "# Exercise 2: your answer here",  # a check of runs reads no value
+    ]
+    kept = [cell for cell in student.cells if CHECK_TAG in cell.metadata.get("tags", [])]
+    assert [cell.source for cell in kept] == [cell.source for cell in checks]
+    assert kept[0].outputs == [] and notebook.cells[4].outputs == [verdict]  # the solution's verdict is not shown
 
 
 def test_student_copy_refuses_a_notebook_without_solutions():
