@@ -16,7 +16,7 @@ HOST ?= 127.0.0.1
 ROSTER ?= attendees.csv
 SERVER_URI ?=
 
-.PHONY: help install course test test-fast lab ui render student check timings screenshots export bench lock clean server roster
+.PHONY: help install course test test-fast lab ui render student check timings screenshots export bench lock clean server roster progress
 
 help: ## list the verbs
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -53,6 +53,9 @@ ui: $(STAMP) ## the MLflow UI on the course store at http://127.0.0.1:5000 (PORT
 server: $(STAMP) ## the workshop tracking server: basic auth, PostgreSQL (BACKEND=sqlite), HOST=127.0.0.1, PORT
 	$(PY) -m course_tools.workshop.server --backend $(BACKEND) --host $(HOST) --port $(PORT)
 
+progress: $(STAMP) ## the room at a glance, as the admin (HOST, PORT, SERVER_URI; WATCH=1 refreshes every 30 s); the page: workshop_data/progress.html
+	$(PY) -m course_tools.workshop.progress --host $(HOST) --port $(PORT) $(if $(SERVER_URI),--uri $(SERVER_URI)) $(if $(WATCH),--watch)
+
 roster: $(STAMP) ## a user per row of ROSTER=attendees.csv (HOST, PORT; RESET=name: a new password); passwords to workshop_data/
 	$(PY) -m course_tools.workshop.roster $(ROSTER) --host $(HOST) --port $(PORT) $(if $(SERVER_URI),--uri $(SERVER_URI)) $(if $(RESET),--reset "$(RESET)")
 
@@ -79,6 +82,7 @@ bench: $(STAMP) ## the benchmarks, on a quiet machine (hours; overhead-server al
 	$(PY) -m benchmarks all --postgres
 	$(PY) -m benchmarks overhead-server
 	$(PY) -m benchmarks room
+	$(PY) -m benchmarks progress
 	$(PY) -m benchmarks report
 
 lock: $(STAMP) ## rewrite constraints.txt from the current .venv (after changing a version on purpose)

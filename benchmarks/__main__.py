@@ -1,5 +1,5 @@
-"""Command line: `python -m benchmarks {yardstick,overhead,child-runs,scale,parallel,repro,overhead-server,room,all,
-report}`."""
+"""Command line: `python -m benchmarks {yardstick,overhead,child-runs,scale,parallel,repro,overhead-server,room,
+progress,all,report}`."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from mlflow.tracking import MlflowClient
 from benchmarks.child_runs import child_run_cost
 from benchmarks.overhead import EXPERIMENT, SERVER_VARIANTS, measure_overhead
 from benchmarks.parallel import measure_parallel
+from benchmarks.progress import ATTENDEES, measure_progress
 from benchmarks.report import DOC_PATH, write_report
 from benchmarks.repro import measure_repro
 from benchmarks.results import RESULTS_DIR, results_dir, write_result
@@ -34,7 +35,7 @@ BENCHMARKS = ["yardstick", "overhead", "child-runs", "scale", "parallel", "repro
 #: The benchmarks with PostgreSQL variants, which `--postgres` gives a throw-away cluster of the course's own.
 POSTGRES_BENCHMARKS = {"child-runs", "scale"}
 #: Benchmarks not in `all`: they start workshop servers of their own (PostgreSQL always), and `make bench` runs them.
-SEPARATE = ["overhead-server", "room"]
+SEPARATE = ["overhead-server", "room", "progress"]
 #: The room's backends, each with its attendee counts: the workshop server as it ships, then the small-room variant.
 ROOMS = {"postgres": [50], "sqlite": [10, 50]}
 
@@ -123,6 +124,14 @@ def bench_room(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     }
 
 
+def bench_progress(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """Issue 18: `make progress` on a fresh workshop server, 50 attendees with a course each (`--attendees`; quick 3)
+    and 5 refreshes (`--repeats`; quick 1)."""
+    workdir.chmod(0o755)  # PostgreSQL runs as the postgres user when we are root, and must reach its folder
+    count = args.attendees or (3 if args.quick else ATTENDEES)
+    return measure_progress(workdir / "server", count, refreshes=1 if args.quick else args.repeats or 5)
+
+
 RUNNERS: dict[str, Callable[[argparse.Namespace, Path], dict[str, Any]]] = {
     "yardstick": bench_yardstick,
     "overhead": bench_overhead,
@@ -132,6 +141,7 @@ RUNNERS: dict[str, Callable[[argparse.Namespace, Path], dict[str, Any]]] = {
     "repro": bench_repro,
     "overhead-server": bench_overhead_server,
     "room": bench_room,
+    "progress": bench_progress,
 }
 
 
@@ -166,7 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--repeats", type=int, help="repeats of the overhead(-server) and parallel studies (default 5 and 3, quick 1)"
     )
-    parser.add_argument("--attendees", type=int, help="room: attendees on each backend (default 50; SQLite 10 and 50)")
+    parser.add_argument(
+        "--attendees", type=int, help="room: attendees on each backend (default 50; SQLite 10 and 50); progress: 50"
+    )
     parser.add_argument("--backend", choices=list(ROOMS), help="room: this backend only (default: both)")
     parser.add_argument("--out", type=Path, help="results folder (default benchmarks/results, quick build/bench)")
     postgres = parser.add_mutually_exclusive_group()

@@ -260,6 +260,21 @@ ROOM_LEGEND = (
 )
 
 
+def progress_section(results: dict[str, Any]) -> str:
+    """How long `make progress` takes to read the room, against its goal."""
+    refresh = results["refresh_s"]
+    verdict = "met" if refresh["max"] < results["goal_s"] else "missed"
+    return (
+        f"`make progress` on a fresh workshop server as it ships (PostgreSQL, 4 workers, basic auth), signed in as "
+        f"the admin: {results['attendees']} attendees, each with {results['runs_per_attendee']} runs (every "
+        "lesson's top-level runs, and a study's children under notebook 04's parent) and a verdict per exercise. "
+        f"A refresh makes {results['queries_per_refresh']} searches: the experiments once, then each attendee's "
+        f"top-level runs, {results['parallel_reads']} at a time. Over {len(refresh['all'])} refreshes it took "
+        f"{refresh['median']:.2f} s (median), {refresh['max']:.2f} s at most: the goal, under {results['goal_s']:g} s, "
+        f"is {verdict}. {results['rows_complete']} of {results['attendees']} rows read every notebook done."
+    )
+
+
 def room_section(results: dict[str, Any]) -> str:
     """The room's integrity (runs expected and found, per attendee and in total), latency, errors and server load."""
     integrity = [
@@ -380,6 +395,7 @@ SECTIONS = [
     ("5. Parallel tuning", "parallel", parallel_section),
     ("6. Reproducibility", "repro", repro_section),
     ("7. A full room, measured", "room", room_section),
+    ("8. The instructor's view of the room", "progress", progress_section),
 ]
 
 

@@ -26,6 +26,7 @@ from benchmarks.report import (
     fit_noise,
     overhead_server_section,
     parallel_section,
+    progress_section,
     render_report,
     room_section,
     timings_section,
@@ -142,7 +143,7 @@ def test_render_report_tables_provenance_and_missing_sections():
     assert "| `embedded-sqlite` | 200 | 21.0 | 30.0 |" in text
     assert "Measured with `python -m benchmarks child-runs` on 2026-01-02. " in text
     assert "Machine: CPU X, 2 cores, mlflow 3.17.2, optuna 5.0.0." in text
-    assert text.count(MISSING) == 7  # yardstick, overhead, overhead-server, scale, parallel, repro, room not measured
+    assert text.count(MISSING) == 8  # yardstick, overhead, overhead-server, scale, parallel, repro, room, progress
     assert f"## 3. Course wall time\n\n{timings}\n\nGoals" in text and f"## 5. Parallel tuning\n\n{MISSING}" in text
     assert "the full budget under 360 s: met (350 s); the small budget under 90 s: missed (95 s)." in text
 
@@ -335,6 +336,22 @@ def test_overhead_server_section_gives_each_share_with_its_range_and_verdict():
     assert "embedded store 1.50% (section 1's goal, under 1%: not met)" in text
     assert "saves 64 ms per trial, to 1.75%: under the bound." in text
     assert "the price is 64 ms per trial on the server, 3 s of a 50-trial study." in text
+
+
+def test_progress_section_gives_the_refresh_time_against_its_goal():
+    results = {
+        "attendees": 50,
+        "runs_per_attendee": 61,
+        "queries_per_refresh": 51,
+        "parallel_reads": 8,
+        "refresh_s": {"median": 0.81, "max": 2.5, "all": [0.8, 0.81, 2.5]},
+        "rows_complete": 50,
+        "exercises_done": [24],
+        "goal_s": 2.0,
+    }
+    text = progress_section(results)
+    assert "50 attendees, each with 61 runs" in text and "makes 51 searches" in text
+    assert "Over 3 refreshes it took 0.81 s (median), 2.50 s at most: the goal, under 2 s, is missed." in text
 
 
 def test_overhead_refuses_bad_variant_and_repeats():
