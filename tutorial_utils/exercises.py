@@ -107,18 +107,30 @@ class StoreView:
         return self._children[experiment].get(parent.info.run_id, [])
 
 
+def lesson_state(newest: Mapping[str, str | None]) -> str | None:
+    """A lesson's state from the status of the newest run of each of its names (None for a name with no run):
+    DONE when all are FINISHED, "failed" when one is FAILED or KILLED, "running" when one is RUNNING or missing,
+    None before any run."""
+    statuses = {status for status in newest.values() if status}
+    if not statuses:
+        return None
+    if statuses & {"FAILED", "KILLED"}:
+        return "failed"
+    return DONE if statuses == {"FINISHED"} and all(newest.values()) else "running"
+
+
 def lesson_status(store: StoreView, notebook: str) -> str:
-    """DONE when the newest run of each of the lesson's names is FINISHED, "not run yet" when there is none, else
-    what is wrong ("not finished: 'catboost-optuna' is RUNNING")."""
+    """`lesson_state` in words: DONE, "not run yet", or what is not finished ("'catboost-optuna' is RUNNING")."""
     lesson = LESSONS[notebook]
     newest = {name: store.newest(lesson.experiment, name) for name in lesson.runs}
-    if not any(newest.values()):
-        return "not run yet"
+    state = lesson_state({name: run.info.status if run else None for name, run in newest.items()})
+    if state in (None, DONE):
+        return "not run yet" if state is None else DONE
     missing = [name for name, run in newest.items() if run is None]
     if missing:
         return f"not finished: no run {missing[0]!r} yet"
-    unfinished = [(name, run.info.status) for name, run in newest.items() if run.info.status != "FINISHED"]
-    return f"not finished: {unfinished[0][0]!r} is {unfinished[0][1]}" if unfinished else DONE
+    name, run = next((name, run) for name, run in newest.items() if run.info.status != "FINISHED")
+    return f"not finished: {name!r} is {run.info.status}"
 
 
 # ---- exercises judged by their runs ----------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from course_tools.workshop.server import (
     DEFAULT_HOST,
     attendee_uri,
 )
-from tutorial_utils.exercises import DONE, LESSONS, VERDICT_TAG
+from tutorial_utils.exercises import DONE, LESSONS, VERDICT_TAG, lesson_state
 from tutorial_utils.tracking import PASSWORD_ENV, USERNAME_ENV, quiet_mlflow
 
 FAILED_WITHIN_S = 10 * 60
@@ -62,26 +62,20 @@ class AttendeeProgress:
     flags: tuple[str, ...]
 
 
-def _notebook_state(runs: list[Run], experiment_ids: set[str], names: tuple[str, ...]) -> str | None:
-    """DONE when the newest run of every name is FINISHED, "failed" when one is FAILED or KILLED, "running" when
-    one is RUNNING or some are still missing, None before any (`runs` newest first)."""
-    newest = {}
-    for run in runs:
-        if run.info.experiment_id in experiment_ids and run.info.run_name in names:
-            newest.setdefault(run.info.run_name, run.info.status)
-    if not newest:
-        return None
-    statuses = set(newest.values())
-    if statuses & {"FAILED", "KILLED"}:
-        return "failed"
-    return DONE if statuses == {"FINISHED"} and len(newest) == len(names) else "running"
+def _notebook_state(runs: list[Run], experiment_id: str | None, names: tuple[str, ...]) -> str | None:
+    """`lesson_state` of the newest run of each name in the experiment (`runs` newest first)."""
+    newest: dict[str, str | None] = dict.fromkeys(names)
+    for run in reversed(runs):
+        if run.info.experiment_id == experiment_id and run.info.run_name in newest:
+            newest[run.info.run_name] = run.info.status
+    return lesson_state(newest)
 
 
 def attendee_progress(username: str, experiments: list[Experiment], runs: list[Run], now: float) -> AttendeeProgress:
     """An attendee's row from their experiments and their top-level runs, newest first."""
     ids_by_name = {e.name.removeprefix(f"{username}/"): e.experiment_id for e in experiments}
     notebooks = {
-        number: _notebook_state(runs, {ids_by_name.get(lesson.experiment, "")}, lesson.runs)
+        number: _notebook_state(runs, ids_by_name.get(lesson.experiment), lesson.runs)
         for number, lesson in LESSONS.items()
     }
     done = sum(v == DONE for e in experiments for k, v in e.tags.items() if k.startswith(VERDICT_PREFIX))
