@@ -9,6 +9,7 @@ from sklearn.linear_model import Lasso
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from course_tools import cli
 from course_tools.check import progress_report
 from tutorial_utils import linear_features, load_splits, log_price, tracking
 from tutorial_utils.exercises import (
@@ -186,3 +187,11 @@ def test_the_report_names_every_notebook_and_the_exercises_without_a_check(store
     assert report.splitlines()[0] == "00 Set-up and baselines: lesson not run yet"
     assert "   Exercise 02.2: not yet." in report.splitlines()
     assert [line[:2] for line in report.splitlines() if not line.startswith(" ")] == [f"0{n}" for n in range(8)]
+
+
+def test_make_check_says_where_it_reads_then_reports(fresh_store, capsys):
+    assert cli.main(["check"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == "Connection check: offline, on the course's local SQLite store (no server needed)."
+    assert printed[1] == "00 Set-up and baselines: lesson not run yet"
+    assert "   Exercises 07.1, 07.2, 07.3: no check yet." in printed
