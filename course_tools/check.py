@@ -15,24 +15,18 @@ from tutorial_utils.paths import NOTEBOOKS_DIR
 from tutorial_utils.tracking import connection_check, ensure_store, quiet_mlflow, tracking_uri
 
 
-def _title(path: Path) -> str:
-    """The notebook's title: its first heading, without the number ("Tuning CatBoost with Optuna, ...")."""
-    first = nbformat.read(path, as_version=4).cells[0].source.splitlines()[0]
-    return first.lstrip("# ").split("·", 1)[-1].strip()
-
-
 def progress_report(store: StoreView, notebooks_dir: Path = NOTEBOOKS_DIR) -> str:
     """One block per notebook: its lesson's status, then each exercise's verdict (or that it has no check yet)."""
     blocks = []
     for path in sorted(notebooks_dir.glob("[0-9][0-9]_*.ipynb")):
-        number = path.name[:2]
-        lines = [f"{number} {_title(path)}: lesson {lesson_status(store, number)}"]
+        cells, number = nbformat.read(path, as_version=4).cells, path.name[:2]
+        title = cells[0].source.splitlines()[0].lstrip("# ").split("·", 1)[-1].strip()  # "# 04 · Tuning ..."
+        lines = [f"{number} {title}: lesson {lesson_status(store, number)}"]
         checked = exercises(number)
         lines += [f"   {exercise_verdict(store, exercise)}" for exercise in checked]
-        markdown = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown"]
-        total = max(map(exercise_count, markdown), default=0)
-        if total > len(checked):
-            unchecked = [f"{number}.{k}" for k in range(1, total + 1) if f"{number}.{k}" not in checked]
+        total = max((exercise_count(c.source) for c in cells if c.cell_type == "markdown"), default=0)
+        unchecked = [f"{number}.{k}" for k in range(1, total + 1) if f"{number}.{k}" not in checked]
+        if unchecked:
             lines.append(f"   Exercises {', '.join(unchecked)}: no check yet.")
         blocks.append("\n".join(lines))
     return "\n".join(blocks)
