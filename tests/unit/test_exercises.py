@@ -4,14 +4,16 @@ with its sentence, and `check_answer` recording what `make check` reads."""
 from __future__ import annotations
 
 import mlflow
+import nbformat
 import pytest
+from exercise_runs import log_run
 from sklearn.linear_model import Lasso
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from course_tools import cli
 from course_tools.check import progress_report
-from tutorial_utils import linear_features, load_splits, log_price, tracking
+from tutorial_utils import linear_features, load_splits, log_price
 from tutorial_utils.exercises import (
     DONE,
     NOT_RIGHT,
@@ -25,50 +27,28 @@ from tutorial_utils.exercises import (
 )
 
 
-def _run(name: str, status: str = "FINISHED", **values) -> mlflow.ActiveRun:
-    """A run called `name` with params and metrics (`p_...`, `m_...`) and tags (`t_...`), ended with `status`."""
-    with mlflow.start_run(run_name=name, nested=mlflow.active_run() is not None) as run:
-        for key, value in values.items():
-            kind, _, name = key.partition("_")
-            {"p": mlflow.log_param, "m": mlflow.log_metric, "t": mlflow.set_tag}[kind](name, value)
-        if status != "FINISHED":
-            mlflow.end_run(status)
-    return run
-
-
-@pytest.fixture
-def store_for(fresh_store):
-    """`store_for(experiment)`: the course store with `experiment` active, and a fresh view of it."""
-
-    def make(experiment: str) -> StoreView:
-        tracking.setup_tracking(experiment, verbose=False)
-        return StoreView()
-
-    return make
-
-
 def test_a_lesson_not_run_yet_then_unfinished_then_done(store_for):
     store = store_for("diamonds-price")
     assert lesson_status(store, "00") == "not run yet"
-    _run("baseline-lasso")
+    log_run("baseline-lasso")
     assert lesson_status(StoreView(), "00") == "not finished: no run 'baseline-catboost' yet"
-    _run("baseline-catboost", status="FAILED")
+    log_run("baseline-catboost", status="FAILED")
     assert lesson_status(StoreView(), "00") == "not finished: 'baseline-catboost' is FAILED"
-    _run("baseline-catboost")  # the newest run of each name counts
+    log_run("baseline-catboost")  # the newest run of each name counts
     assert lesson_status(StoreView(), "00") == DONE
 
 
 def test_tagging_the_baselines(store_for):
     store_for("diamonds-price")
     assert exercise_verdict(StoreView(), "00.2").status == NOT_YET
-    _run("baseline-lasso", t_stage="baseline")
-    _run("baseline-catboost", t_stage="final")
+    log_run("baseline-lasso", t_stage="baseline")
+    log_run("baseline-catboost", t_stage="final")
     wrong = exercise_verdict(StoreView(), "00.2")
     assert (wrong.status, wrong.hint) == (
         NOT_RIGHT,
         "Both baseline runs of the last execution need the tag `stage` = 'baseline'.",
     )
-    _run("baseline-catboost", t_stage="baseline")
+    log_run("baseline-catboost", t_stage="baseline")
     assert exercise_verdict(StoreView(), "00.2").status == DONE
 
 
@@ -76,7 +56,7 @@ def _family(values, *, parent_params=None, with_metric=True) -> None:
     with mlflow.start_run(run_name="my-l2-family"):
         mlflow.log_params(parent_params or {"depth": 6})
         for value in values:
-            _run(f"l2-{value}", p_l2_leaf_reg=value, **({"m_val_rmse": 0.1} if with_metric else {}))
+            log_run(f"l2-{value}", p_l2_leaf_reg=value, **({"m_val_rmse": 0.1} if with_metric else {}))
 
 
 @pytest.mark.parametrize(
@@ -106,11 +86,11 @@ def test_a_third_family_done_in_the_learners_own_names(store_for):
 def test_three_levels_need_a_grandchild(store_for, capsys):
     store_for("parent-child-runs")
     with mlflow.start_run(run_name="session"):
-        _run("family")  # two levels only
+        log_run("family")  # two levels only
     assert exercise_verdict(StoreView(), "01.2").status == NOT_YET
     check_exercise("01.2")  # not yet: records nothing
     with mlflow.start_run(run_name="session"), mlflow.start_run(run_name="family", nested=True):
-        _run("configuration")
+        log_run("configuration")
     assert exercise_verdict(StoreView(), "01.2").status == DONE
     check_exercise("01.2")
     assert capsys.readouterr().out.splitlines() == ["Exercise 01.2: not yet.", "Exercise 01.2: done."]
@@ -122,7 +102,7 @@ def test_the_sparsest_near_best_sweep_child(store_for, capsys):
     store_for("parent-child-runs")
     with mlflow.start_run(run_name="lasso-sweep"):
         for rmse, features in ((0.150, 9), (0.165, 7), (0.175, 6), (0.300, 2)):
-            _run("alpha", m_val_rmse=rmse, m_n_features=features)
+            log_run("alpha", m_val_rmse=rmse, m_n_features=features)
     check_answer("01.3", 6)
     check_answer("01.3", 7)
     printed = capsys.readouterr().out.splitlines()
@@ -182,11 +162,27 @@ def test_wrong_answers_about_the_grid_are_caught(grid, capsys):
     assert [exercise_verdict(store, e).status for e in ("02.1", "02.2", "02.3")] == [NOT_RIGHT] * 3
 
 
-def test_the_report_names_every_notebook_and_the_exercises_without_a_check(store_for):
-    report = progress_report(store_for("diamonds-price"))
-    assert report.splitlines()[0] == "00 Set-up and baselines: lesson not run yet"
-    assert "   Exercise 02.2: not yet." in report.splitlines()
-    assert [line[:2] for line in report.splitlines() if not line.startswith(" ")] == [f"0{n}" for n in range(8)]
+def test_the_report_names_every_notebook_and_every_exercise(store_for):
+    report = progress_report(store_for("diamonds-price")).splitlines()
+    assert report[0] == "00 Set-up and baselines: lesson not run yet"
+    assert "   Exercise 02.2: not yet." in report and "   Exercise 07.3: not yet." in report
+    assert [line[:2] for line in report if not line.startswith(" ")] == [f"0{n}" for n in range(8)]
+    assert not any("no check yet" in line for line in report)
+
+
+def test_the_report_names_an_exercise_that_has_no_check(store_for, tmp_path):
+    """A notebook with one exercise more than the checks know: the report says so, instead of leaving it out."""
+    notebook = nbformat.v4.new_notebook()
+    exercises_text = "## Exercises\n" + "".join(f"{k}. Do thing {k}.\n" for k in range(1, 5))
+    notebook.cells = [nbformat.v4.new_markdown_cell("# 07 · Registry"), nbformat.v4.new_markdown_cell(exercises_text)]
+    nbformat.write(notebook, tmp_path / "07_registry.ipynb")
+    assert progress_report(store_for("diamonds-price"), tmp_path).splitlines() == [
+        "07 Registry: lesson not run yet",
+        "   Exercise 07.1: not yet.",
+        "   Exercise 07.2: not yet.",
+        "   Exercise 07.3: not yet.",
+        "   Exercises 07.4: no check yet.",
+    ]
 
 
 def test_make_check_says_where_it_reads_then_reports(fresh_store, capsys):
@@ -194,4 +190,4 @@ def test_make_check_says_where_it_reads_then_reports(fresh_store, capsys):
     printed = capsys.readouterr().out.splitlines()
     assert printed[0] == "Connection check: offline, on the course's local SQLite store (no server needed)."
     assert printed[1] == "00 Set-up and baselines: lesson not run yet"
-    assert "   Exercises 07.1, 07.2, 07.3: no check yet." in printed
+    assert "   Exercise 07.3: not yet." in printed
