@@ -70,10 +70,7 @@ LASSO_MAX_ITER = 10_000  # notebook 00's
 
 
 def _grid_children(store: StoreView) -> list[Run]:
-    parent = store.newest("diamonds-price", "lasso-alpha-grid")
-    if parent is None:
-        raise LookupError("Run notebook 02's lesson first: the answer is checked against its grid.")
-    return store.children("diamonds-price", parent)
+    return store.children("diamonds-price", store.lesson_run("diamonds-price", "lasso-alpha-grid", "02", "its grid"))
 
 
 def _child_models(store: StoreView, children: list[Run]) -> dict[float, Any]:
@@ -98,9 +95,7 @@ def _00_1(store: StoreView, answer: Any) -> Verdict:
 
 
 def _00_3(store: StoreView, answer: Any) -> Verdict:
-    run = store.newest("diamonds-price", "baseline-catboost")
-    if run is None:
-        raise LookupError("Run notebook 00's lesson first: the answer is checked against its CatBoost baseline.")
+    run = store.lesson_run("diamonds-price", "baseline-catboost", "00", "its CatBoost baseline")
     (logged,) = store.client.search_logged_models([run.info.experiment_id], f"source_run_id = '{run.info.run_id}'")
     importances = mlflow.catboost.load_model(logged.model_uri).get_feature_importance(prettified=True)
     if names(answer) == set(importances["Feature Id"].head(3)):
@@ -109,9 +104,7 @@ def _00_3(store: StoreView, answer: Any) -> Verdict:
 
 
 def _01_3(store: StoreView, answer: Any) -> Verdict:
-    sweep = store.newest("parent-child-runs", "lasso-sweep")
-    if sweep is None:
-        raise LookupError("Run notebook 01's lesson first: the answer is checked against its sweep.")
+    sweep = store.lesson_run("parent-child-runs", "lasso-sweep", "01", "its sweep")
     metrics = [c.data.metrics for c in store.children("parent-child-runs", sweep)]
     best = min(m["val_rmse"] for m in metrics)
     fewest = min(m["n_features"] for m in metrics if m["val_rmse"] <= best + 0.02)

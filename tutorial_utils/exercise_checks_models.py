@@ -38,9 +38,7 @@ def _run_models(store: StoreView, run: Run) -> list[Any]:
 
 def _lesson_model(store: StoreView) -> tuple[mlflow.pyfunc.PyFuncModel, StandardScaler]:
     """Notebook 05's LASSO (on standardised features) and its fitted scaler, both read back from the lesson's run."""
-    run = store.newest(MODELS_EXPERIMENT, "lasso-signature-artifacts")
-    if run is None:
-        raise LookupError("Run notebook 05's lesson first: the answer is checked against its model and scaler.")
+    run = store.lesson_run(MODELS_EXPERIMENT, "lasso-signature-artifacts", "05", "its model and scaler")
     import skops.io  # it loads every scikit-learn module, to list the types it trusts
 
     (logged,) = _run_models(store, run)

@@ -29,10 +29,7 @@ STRATEGIES_EXPERIMENT, TUNING_EXPERIMENT, PARALLEL_EXPERIMENT = "search-strategi
 
 
 def _summary(store: StoreView) -> Run:
-    summary = store.newest(STRATEGIES_EXPERIMENT, "summary")
-    if summary is None:
-        raise LookupError("Run notebook 03's lesson first: the answer is checked against its studies.")
-    return summary
+    return store.lesson_run(STRATEGIES_EXPERIMENT, "summary", "03", "its studies")
 
 
 def _execution_studies(store: StoreView, objective: str) -> list[Run]:
@@ -166,9 +163,7 @@ SEPARATION_COLUMNS = ["low", "high", "best tenth (median)", "the others (median)
 
 
 def _04_3(store: StoreView, answer: Any) -> Verdict:
-    parent = store.newest(TUNING_EXPERIMENT, "catboost-optuna")
-    if parent is None:
-        raise LookupError("Run notebook 04's lesson first: the answer is checked against its study.")
+    parent = store.lesson_run(TUNING_EXPERIMENT, "catboost-optuna", "04", "its study")
     trials = sorted(
         (c for c in store.children(TUNING_EXPERIMENT, parent) if c.info.run_name.startswith("trial-")),
         key=lambda c: c.data.metrics["val_rmse"],
@@ -207,9 +202,7 @@ def _04_3(store: StoreView, answer: Any) -> Verdict:
 
 
 def _parallel_children(store: StoreView) -> list[Run]:
-    parent = store.newest(PARALLEL_EXPERIMENT, "parallel-study")
-    if parent is None:
-        raise LookupError("Run notebook 06's lesson first: the answer is checked against its parallel study.")
+    parent = store.lesson_run(PARALLEL_EXPERIMENT, "parallel-study", "06", "its parallel study")
     return store.children(PARALLEL_EXPERIMENT, parent)
 
 

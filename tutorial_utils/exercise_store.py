@@ -88,6 +88,16 @@ class StoreView:
         named = [r for r in self.runs(experiment) if r.info.run_name == run_name and PARENT_TAG not in r.data.tags]
         return named[-1] if named else None
 
+    def lesson_run(self, experiment: str, run_name: str, notebook: str, checked_against: str) -> Run:
+        """The newest top-level run `run_name` that an answer is checked against; LookupError, which says so, when
+        notebook `notebook`'s lesson has not run yet."""
+        run = self.newest(experiment, run_name)
+        if run is None:
+            raise LookupError(
+                f"Run notebook {notebook}'s lesson first: the answer is checked against {checked_against}."
+            )
+        return run
+
     def children(self, experiment: str, parent: Run) -> list[Run]:
         """The child runs of `parent`, oldest first."""
         if experiment not in self._children:
