@@ -51,11 +51,13 @@ def test_the_medians_of_tpe_with_five_start_up_trials(searches, capsys):
     medians = with_running_best(trials_frame(studies)).groupby("trial")["running_best"].median().to_dict()
     check_answer("03.1", {5: medians[5] + 1, 6: medians[6]})
     check_answer("03.1", {36: 1.0})
-    check_answer("03.1", medians)
+    check_answer("03.1", {5: medians[5]})  # the start-up trials alone: every strategy's, not yet TPE's own
+    check_answer("03.1", {trials: round(value, 3) for trials, value in medians.items()})  # as the notebook shows them
     assert _said(capsys) == [
         "Exercise 03.1: not right yet. The median running best after 5 trials is not that of TPE with 5 start-up "
         "trials over this execution's seeds.",
-        "Exercise 03.1: not right yet. Give the medians by number of trials, each from 1 to 6.",
+        "Exercise 03.1: not right yet. Give the medians by number of trials: at least after 10, 15, ... and 6 trials.",
+        "Exercise 03.1: not right yet. Give the medians by number of trials: at least after 10, 15, ... and 6 trials.",
         "Exercise 03.1: done.",
     ]
 
@@ -72,9 +74,9 @@ def test_the_seeds_each_strategy_won(searches, capsys):
 def test_the_lowest_value_and_the_best_branin_trial(searches, capsys):
     check_answer("03.3", {"objective": "branin", "branin_value": 0.5})
     check_answer("03.3", {"objective": "catboost", "branin_value": 0.3979})
-    check_answer("03.3", {"objective": "catboost", "branin_value": 0.5})
+    check_answer("03.3", pd.Series({"objective": "catboost", "branin_value": 0.5}))
     assert _said(capsys) == [
-        "Exercise 03.3: not right yet. The lowest `value` of the experiment comes from another objective.",
+        "Exercise 03.3: not right yet. `objective` is not the param of the study that holds the lowest `value`.",
         "Exercise 03.3: not right yet. `branin_value` is not the lowest value of any Branin trial.",
         "Exercise 03.3: done.",
     ]
@@ -110,7 +112,11 @@ def test_the_wide_space_must_reach_its_new_bounds(store_for, capsys):
 @pytest.mark.parametrize(
     ("children", "hint"),
     [
-        ([{}], "No child run of `exercise-pruning` ended as a trial stopped on purpose."),
+        ([{}], "No child run of `exercise-pruning` ended as a trial stopped on purpose: was any pruned?"),
+        (
+            [{"status": "KILLED", "t_pruner": "MedianPruner"}],
+            "Each KILLED child run needs a tag that says its trial was pruned.",
+        ),
         ([{}, {"status": "KILLED"}], "Each KILLED child run needs a tag that says its trial was pruned."),
         ([], "The run `exercise-pruning` needs a finished study with a child run per trial."),
     ],
@@ -160,10 +166,10 @@ def parallel_study(store_for):
 
 def test_the_trials_per_worker_and_a_trial_run_again(parallel_study, capsys):
     check_answer("06.1", {0: 1, 1: 2})
-    check_answer("06.1", pd.Series([0, 1, 0]).value_counts())
+    check_answer("06.1", pd.Series([0, 1, 0]).value_counts().reindex(range(3), fill_value=0))  # worker 2 ran none
     check_answer("06.3", {"trial": 7, "val_rmse": 0.1})
     check_answer("06.3", {"trial": 2, "val_rmse": round(0.1 + 2 / 7, 4)})
-    check_answer("06.3", {"trial": 2, "val_rmse": 0.1 + 2 / 7})
+    check_answer("06.3", {"trial": "2", "val_rmse": 0.1 + 2 / 7})  # as the params column holds it
     assert _said(capsys) == [
         "Exercise 06.1: not right yet. The trials per worker are not those of the parallel study's trials.",
         "Exercise 06.1: done.",
