@@ -56,8 +56,8 @@ def test_the_medians_of_tpe_with_five_start_up_trials(searches, capsys):
     assert _said(capsys) == [
         "Exercise 03.1: not right yet. The median running best after 5 trials is not that of TPE with 5 start-up "
         "trials over this execution's seeds.",
-        "Exercise 03.1: not right yet. Give the medians by number of trials: at least after 10, 15, ... and 6 trials.",
-        "Exercise 03.1: not right yet. Give the medians by number of trials: at least after 10, 15, ... and 6 trials.",
+        "Exercise 03.1: not right yet. Give the medians by number of trials, up to the last (6).",
+        "Exercise 03.1: not right yet. Give the medians by number of trials, up to the last (6).",
         "Exercise 03.1: done.",
     ]
 

@@ -17,7 +17,6 @@ from tutorial_utils.exercises import DONE, VERDICT_TAG
 from tutorial_utils.tracking import experiment_name_for
 from workshop_support import listed
 
-NOW = time.time()
 MINUTE = 60_000  # ms
 #: Per attendee: (lesson runs as (experiment, run name, status, minutes ago), exercise verdicts recorded).
 STAGES = {
@@ -40,11 +39,11 @@ STAGES = {
 }
 
 
-def _log(client: MlflowClient, username: str, runs, verdicts) -> None:
+def _log(client: MlflowClient, username: str, runs, verdicts, now: float) -> None:
     """As the attendee: each top-level run, started and ended some minutes ago; each verdict as its tag."""
     for experiment_name, run_name, status, minutes_ago in runs:
         experiment = client.get_experiment_by_name(experiment_name_for(experiment_name, username))
-        started = int(NOW * 1000) - minutes_ago * MINUTE
+        started = int(now * 1000) - minutes_ago * MINUTE
         run = client.create_run(experiment.experiment_id, start_time=started, run_name=run_name)
         if status != "RUNNING":
             client.set_terminated(run.info.run_id, status, end_time=started + 1000)
@@ -55,7 +54,14 @@ def _log(client: MlflowClient, username: str, runs, verdicts) -> None:
 
 
 @pytest.fixture(scope="module")
-def room(workshop_server):
+def logged_at() -> float:
+    """When the room's runs are logged: their ages count from then, not from the import of this module, which can
+    come many minutes earlier in a shuffled session (`make progress` itself counts from the clock)."""
+    return time.time()
+
+
+@pytest.fixture(scope="module")
+def room(workshop_server, logged_at):
     """The ten attendees, their runs logged as each of them; their roster entries by username."""
     attendees = roster.create_attendees(
         workshop_server.uri, listed(*(f"Progress {n:02d}" for n in range(1, 11))), workshop_server.admin_password
@@ -64,18 +70,18 @@ def room(workshop_server):
     assert sorted(by_name) == sorted(STAGES)
     for username, (runs, verdicts) in STAGES.items():
         with roster.signed_in(username, by_name[username].password):
-            _log(MlflowClient(workshop_server.uri), username, runs, verdicts)
+            _log(MlflowClient(workshop_server.uri), username, runs, verdicts, logged_at)
     return by_name
 
 
-def _rows(workshop_server) -> dict[str, progress.AttendeeProgress]:
+def _rows(workshop_server, now: float) -> dict[str, progress.AttendeeProgress]:
     with roster.signed_in(ADMIN_USERNAME, workshop_server.admin_password):
-        rows = progress.room_progress(MlflowClient(workshop_server.uri), NOW)
+        rows = progress.room_progress(MlflowClient(workshop_server.uri), now)
     return {r.username: r for r in rows if r.username in STAGES}
 
 
-def test_the_table_is_exact(workshop_server, room):
-    rows = _rows(workshop_server)
+def test_the_table_is_exact(workshop_server, room, logged_at):
+    rows = _rows(workshop_server, logged_at)
     states = {u: {n: s for n, s in r.notebooks.items() if s} for u, r in rows.items()}
     assert states == {
         "progress.01": {},
@@ -102,8 +108,8 @@ def test_the_table_is_exact(workshop_server, room):
         "progress.07": ("no activity for 29 min",),  # failed, but half an hour ago
         "progress.08": ("1 failed in the last 10 min",),
     }
-    assert rows["progress.02"].last_run == pytest.approx(NOW - 3 * 60 + 1, abs=0.01)
-    assert rows["progress.05"].last_run == pytest.approx(NOW - 60, abs=0.01)  # still running: its start
+    assert rows["progress.02"].last_run == pytest.approx(logged_at - 3 * 60 + 1, abs=0.01)
+    assert rows["progress.05"].last_run == pytest.approx(logged_at - 60, abs=0.01)  # still running: its start
 
 
 def test_the_command_prints_the_table_and_writes_the_page_without_a_password(
