@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import mlflow
@@ -18,6 +18,7 @@ from tutorial_utils.exercise_store import (
     PARENT_TAG,
     StoreView,
     Verdict,
+    as_dict,
     names,
     same_number,
 )
@@ -130,7 +131,7 @@ def _02_2(store: StoreView, answer: Any) -> Verdict:
     for tolerance in (0.005, 0.05):
         near = [c for c in children if c.data.metrics["val_rmse"] <= best + tolerance]
         sparsest = min(near, key=lambda c: (c.data.metrics["n_nonzero_coefs"], c.data.metrics["val_rmse"]))
-        given = answer.get(tolerance) if isinstance(answer, Mapping) else None
+        given = as_dict(answer).get(tolerance)
         if not same_number(given, float(sparsest.data.params["alpha"])):
             wrong.append(str(tolerance))
     if not wrong:

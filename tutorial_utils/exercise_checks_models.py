@@ -17,7 +17,7 @@ import pandas as pd
 from mlflow.entities import Run
 
 from tutorial_utils.data import linear_features, load_splits
-from tutorial_utils.exercise_store import DONE, NOT_RIGHT, NOT_YET, StoreView, Verdict, names
+from tutorial_utils.exercise_store import DONE, NOT_RIGHT, NOT_YET, StoreView, Verdict, as_dict, names
 from tutorial_utils.serving import registered_model_name
 
 if TYPE_CHECKING:
@@ -170,7 +170,7 @@ def _07_3(store: StoreView, answer: Any) -> Verdict:
             truth = {what: np.exp(validate_serving_input(uri, p)) for what, p in payloads.items()}
     finally:
         signature_log.setLevel(level)
-    given = answer if isinstance(answer, Mapping) else {}
+    given = as_dict(answer)
     wrong = [what for what in payloads if not _same_prices(given.get(what), truth[what])]
     if not wrong:
         return Verdict("07.3", DONE)

@@ -19,6 +19,7 @@ from tutorial_utils.exercise_store import (
     PARENT_TAG,
     StoreView,
     Verdict,
+    as_dict,
     same_number,
 )
 
@@ -67,7 +68,7 @@ def _03_1(store: StoreView, answer: Any) -> Verdict:
         study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=5))
         study.optimize(
             lambda t: float(branin(*(t.suggest_float(name, *bounds) for name, bounds in BRANIN_BOUNDS.items()))),
-            n_trials=max(given),
+            n_trials=n_trials,
         )
         bests.append(np.minimum.accumulate([t.value for t in study.trials]))
     wrong = [
@@ -105,14 +106,6 @@ def _03_2(store: StoreView, answer: Any) -> Verdict:
     return Verdict("03.2", NOT_RIGHT, f"The seeds won by each strategy are not right for {' and '.join(wrong)}.")
 
 
-def _as_dict(answer: Any) -> dict[Any, Any]:
-    """A mapping answer (a dict, a pandas Series) as a dict; anything else as an empty one."""
-    try:
-        return dict(answer.items())
-    except (AttributeError, TypeError, ValueError):
-        return {}
-
-
 def _03_3(store: StoreView, answer: Any) -> Verdict:
     trials = [r for r in store.runs(STRATEGIES_EXPERIMENT) if PARENT_TAG in r.data.tags and "value" in r.data.metrics]
     if not trials:
@@ -120,7 +113,7 @@ def _03_3(store: StoreView, answer: Any) -> Verdict:
     lowest = min(trials, key=lambda r: r.data.metrics["value"])
     study = next(r for r in store.runs(STRATEGIES_EXPERIMENT) if r.info.run_id == lowest.data.tags[PARENT_TAG])
     branin_best = min(r.data.metrics["value"] for r in trials if "x1" in r.data.params)
-    given = _as_dict(answer)
+    given = as_dict(answer)
     if given.get("objective") != study.data.params.get("objective"):
         return Verdict("03.3", NOT_RIGHT, "`objective` is not the param of the study that holds the lowest `value`.")
     if not same_number(given.get("branin_value"), branin_best, ROUNDED):
@@ -254,7 +247,7 @@ def _06_3(store: StoreView, answer: Any) -> Verdict:
         for c in _parallel_children(store)
         if "trial_number" in c.data.params
     }
-    given = _as_dict(answer)
+    given = as_dict(answer)
     try:
         trial = int(given.get("trial"))
     except (TypeError, ValueError):

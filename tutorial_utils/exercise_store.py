@@ -116,6 +116,14 @@ def same_number(answer: Any, truth: float, tolerance: float = 1e-9) -> bool:
         return False
 
 
+def as_dict(answer: Any) -> dict[Any, Any]:
+    """A mapping answer (a dict, a pandas Series) as a dict; anything else as an empty one."""
+    try:
+        return dict(answer.items())
+    except (AttributeError, TypeError, ValueError):
+        return {}
+
+
 def names(answer: Any) -> set[str] | None:
     """The answer as a set of names, or None when it is not a collection of them (a string is one name, not many)."""
     if isinstance(answer, str) or not isinstance(answer, Collection):
